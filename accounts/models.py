@@ -1,0 +1,155 @@
+"""Accounts, plans, and the rows metering counts in (rules: accounts/quota.py)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class Plan(models.Model):
+    """A paid plan. An account without a plan is a free account (allowance in settings)."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    views_per_period = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Code pages per period; empty means unlimited."
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_unlimited(self) -> bool:
+        return self.views_per_period is None
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_queryset(self) -> models.QuerySet[User]:
+        # The plan decides the allowance on every metered page: load it with the user.
+        return super().get_queryset().select_related("plan")
+
+    def _create(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("email_verified", True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="users",
+        help_text="Empty for a free account.",
+    )
+    bonus_views = models.PositiveIntegerField(
+        default=0, help_text="Extra code pages per period granted to this account."
+    )
+    email_verified = models.BooleanField(
+        default=False, help_text="Kept in step with allauth's verified email addresses."
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return self.name or self.email.split("@")[0]
+
+
+class Meter(models.Model):
+    """How many code pages one viewer unlocked in one period.
+
+    `subject` is "u:<user id>" for an account and "g:<guest key>" for a guest session.
+    """
+
+    subject = models.CharField(max_length=80)
+    period_start = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="meters"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period_start", "subject"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "period_start"], name="meter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.period_start}: {self.used}"
+
+
+class Unlock(models.Model):
+    """A code page a viewer unlocked in a period; re-opening it in that period is free."""
+
+    subject = models.CharField(max_length=80)
+    period_start = models.DateField()
+    code = models.ForeignKey("codes.Code", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="unlocks"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "period_start", "code"], name="unlock_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.code_id}"
+
+
+class GuestAddressUse(models.Model):
+    """Guest unlocks per client address per day: the cap on scripted cookie clearing."""
+
+    address = models.GenericIPAddressField()
+    day = models.DateField()
+    unlocks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["address", "day"], name="guestaddress_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.day}: {self.unlocks}"

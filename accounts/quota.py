@@ -1,0 +1,387 @@
+"""Every metering rule, in one place.
+
+Code pages are the product, so they are metered: a guest gets `QUOTA_GUEST_VIEWS` pages per
+period, a free account `QUOTA_FREE_VIEWS` in all (the guest's plus "5 more") once its email is
+verified, paid plans their plan's number (or unlimited) and staff unlimited. Re-opening a code
+already unlocked in the period is free. Counts live in Postgres and change in one SQL
+statement, so N parallel requests against k remaining pages unlock exactly min(N, k), whichever
+thread, process or server they reach.
+
+Views and middleware only call the functions here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+GUEST_KEY_SESSION = "quota_guest"
+
+ViewerKind = Literal["guest", "free", "paid", "staff"]
+Reason = Literal[
+    "unlocked",  # this request used one view
+    "reviewed",  # unlocked earlier this period: free
+    "exhausted",  # nothing left
+    "unverified",  # an account whose email is not verified has only the guest's views
+    "address_cap",  # too many guest unlocks from this client address today
+    "not_consumed",  # a request that never consumes (HEAD, prefetch) for a page not unlocked
+]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    kind: ViewerKind
+    subject: str | None  # None for a guest who has never unlocked anything
+    allowance: int | None  # None means unlimited
+    user_id: int | None
+    address: str
+    verified: bool = True
+
+    @property
+    def is_guest(self) -> bool:
+        return self.kind == "guest"
+
+    @property
+    def is_unlimited(self) -> bool:
+        return self.allowance is None
+
+
+@dataclass(frozen=True)
+class Usage:
+    viewer: Viewer
+    used: int
+    period_start: datetime.date
+    period_end: datetime.date  # first day of the next period
+
+    @property
+    def allowance(self) -> int | None:
+        return self.viewer.allowance
+
+    @property
+    def remaining(self) -> int | None:
+        if self.allowance is None:
+            return None
+        return max(0, self.allowance - self.used)
+
+    @property
+    def period_label(self) -> str:
+        return {"month": "this month", "week": "this week", "day": "today"}[settings.QUOTA_PERIOD]
+
+
+@dataclass(frozen=True)
+class Admission:
+    granted: bool
+    reason: Reason
+    usage: Usage
+
+    @property
+    def newly_unlocked(self) -> bool:
+        return self.reason == "unlocked"
+
+
+# --- Periods and addresses -----------------------------------------------------------------------
+
+
+def period_bounds(*, now: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    """The current period [start, end) in UTC, as set by QUOTA_PERIOD."""
+    today = now.astimezone(datetime.UTC).date()
+    if settings.QUOTA_PERIOD == "day":
+        return today, today + datetime.timedelta(days=1)
+    if settings.QUOTA_PERIOD == "week":
+        start = today - datetime.timedelta(days=today.weekday())
+        return start, start + datetime.timedelta(days=7)
+    start = today.replace(day=1)
+    end = (start + datetime.timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def client_address(*, meta: Mapping[str, str]) -> str:
+    """The client's address: REMOTE_ADDR, unless QUOTA_TRUSTED_PROXY_HOPS proxies of ours
+    append to X-Forwarded-For, in which case the address that many hops from the right."""
+    address = meta.get("REMOTE_ADDR", "") or "0.0.0.0"
+    hops = settings.QUOTA_TRUSTED_PROXY_HOPS
+    if hops:
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            address = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return "0.0.0.0"
+
+
+def request_may_consume(*, method: str, headers: Mapping[str, str]) -> bool:
+    """Only a real GET navigation spends a view; HEAD and prefetches never do."""
+    if method != "GET":
+        return False
+    purpose = (headers.get("Sec-Purpose") or headers.get("Purpose") or "").lower()
+    return "prefetch" not in purpose and "prerender" not in purpose
+
+
+# --- Who is looking --------------------------------------------------------------------------
+
+
+def allowance_for_user(*, user) -> tuple[ViewerKind, int | None]:
+    if user.is_staff:
+        return "staff", None
+    plan = user.plan
+    if plan is not None:
+        if plan.views_per_period is None:
+            return "paid", None
+        return "paid", plan.views_per_period + user.bonus_views
+    if not user.email_verified:
+        return "free", settings.QUOTA_GUEST_VIEWS
+    return "free", settings.QUOTA_FREE_VIEWS + user.bonus_views
+
+
+def viewer_for(*, user, session, meta: Mapping[str, str]) -> Viewer:
+    address = client_address(meta=meta)
+    if user is not None and user.is_authenticated:
+        kind, allowance = allowance_for_user(user=user)
+        return Viewer(
+            kind=kind,
+            subject=f"u:{user.pk}",
+            allowance=allowance,
+            user_id=user.pk,
+            address=address,
+            verified=user.is_staff or user.plan_id is not None or user.email_verified,
+        )
+    guest_key = session.get(GUEST_KEY_SESSION) if session is not None else None
+    return Viewer(
+        kind="guest",
+        subject=f"g:{guest_key}" if guest_key else None,
+        allowance=settings.QUOTA_GUEST_VIEWS,
+        user_id=None,
+        address=address,
+    )
+
+
+def guest_subject_for(*, session) -> str:
+    """The guest's key, made (and kept in the session) the first time a guest unlocks."""
+    key = session.get(GUEST_KEY_SESSION)
+    if not key:
+        key = secrets.token_urlsafe(18)
+        session[GUEST_KEY_SESSION] = key
+    return f"g:{key}"
+
+
+# --- Spending views ----------------------------------------------------------------------------
+
+ADMIT_SQL = """
+WITH existing AS (
+    SELECT 1 FROM accounts_unlock
+    WHERE subject = %(subject)s AND period_start = %(period)s AND code_id = %(code)s
+),
+bump AS (
+    INSERT INTO accounts_meter AS m (subject, period_start, used, user_id, updated_at)
+    SELECT %(subject)s, %(period)s, 1, %(user)s, now()
+    WHERE %(consume)s AND NOT EXISTS (SELECT 1 FROM existing)
+      AND (%(allowance)s::integer IS NULL OR %(allowance)s::integer > 0)
+    ON CONFLICT (subject, period_start) DO UPDATE
+        SET used = m.used + 1, updated_at = now()
+        WHERE %(allowance)s::integer IS NULL OR m.used < %(allowance)s::integer
+    RETURNING m.used
+),
+address AS (
+    INSERT INTO accounts_guestaddressuse AS a (address, day, unlocks)
+    SELECT %(address)s, %(day)s, 1
+    WHERE %(address_cap)s::integer > 0 AND EXISTS (SELECT 1 FROM bump)
+    ON CONFLICT (address, day) DO UPDATE
+        SET unlocks = a.unlocks + 1
+        WHERE a.unlocks < %(address_cap)s::integer
+    RETURNING a.unlocks
+),
+inserted AS (
+    INSERT INTO accounts_unlock (subject, period_start, code_id, user_id, created_at)
+    SELECT %(subject)s, %(period)s, %(code)s, %(user)s, now()
+    WHERE EXISTS (SELECT 1 FROM bump)
+      AND (%(address_cap)s::integer IS NULL OR EXISTS (SELECT 1 FROM address))
+    ON CONFLICT (subject, period_start, code_id) DO NOTHING
+    RETURNING 1
+)
+SELECT
+    EXISTS (SELECT 1 FROM existing),
+    (SELECT used FROM bump),
+    EXISTS (SELECT 1 FROM address),
+    EXISTS (SELECT 1 FROM inserted),
+    COALESCE((SELECT used FROM accounts_meter
+              WHERE subject = %(subject)s AND period_start = %(period)s), 0)
+"""
+
+REFUND_METER_SQL = """
+UPDATE accounts_meter SET used = used - 1
+WHERE subject = %(subject)s AND period_start = %(period)s AND used > 0
+RETURNING used
+"""
+
+REFUND_ADDRESS_SQL = """
+UPDATE accounts_guestaddressuse SET unlocks = unlocks - 1
+WHERE address = %(address)s AND day = %(day)s AND unlocks > 0
+"""
+
+
+def admit(
+    *, viewer: Viewer, code_id: int, consume: bool, now: datetime.datetime | None = None
+) -> Admission:
+    """Decide whether `viewer` may read code `code_id`, spending a view if it must and may.
+
+    One statement does the whole decision: it finds an earlier unlock, or adds one to the
+    meter only while `used < allowance` (the row lock makes concurrent requests queue), caps
+    guest unlocks per client address, and records the unlock. A request that lost a race to
+    unlock the same code gives its view back.
+    """
+    now = now or timezone.now()
+    start, end = period_bounds(now=now)
+    if viewer.subject is None:  # a guest who never unlocked anything: nothing to look up
+        usage = Usage(viewer=viewer, used=0, period_start=start, period_end=end)
+        if not consume:
+            return Admission(granted=False, reason="not_consumed", usage=usage)
+        raise ValueError("A consuming guest needs a subject: call guest_subject_for() first.")
+    params = {
+        "subject": viewer.subject,
+        "period": start,
+        "code": code_id,
+        "user": viewer.user_id,
+        "consume": consume,
+        "allowance": viewer.allowance,
+        "address": viewer.address,
+        "day": now.astimezone(datetime.UTC).date(),
+        "address_cap": settings.QUOTA_GUEST_UNLOCKS_PER_ADDRESS if viewer.is_guest else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(ADMIT_SQL, params)
+        existing, bumped, address_ok, inserted, used = cursor.fetchone()
+        if bumped is not None and not inserted:
+            # Either the address cap said no, or a parallel request unlocked this code first.
+            with transaction.atomic():
+                cursor.execute(REFUND_METER_SQL, params)
+                row = cursor.fetchone()
+                used = row[0] if row else used
+                if address_ok:
+                    cursor.execute(REFUND_ADDRESS_SQL, params)
+    usage = Usage(viewer=viewer, used=used, period_start=start, period_end=end)
+    if existing:
+        return Admission(granted=True, reason="reviewed", usage=usage)
+    if inserted:
+        return Admission(granted=True, reason="unlocked", usage=usage)
+    if bumped is not None:
+        if params["address_cap"] is not None and not address_ok:
+            return Admission(granted=False, reason="address_cap", usage=usage)
+        return Admission(granted=True, reason="reviewed", usage=usage)
+    if not consume:
+        return Admission(granted=False, reason="not_consumed", usage=usage)
+    if not viewer.verified:
+        return Admission(granted=False, reason="unverified", usage=usage)
+    return Admission(granted=False, reason="exhausted", usage=usage)
+
+
+def usage_for(*, viewer: Viewer, now: datetime.datetime | None = None) -> Usage:
+    from accounts.models import Meter
+
+    start, end = period_bounds(now=now or timezone.now())
+    used = 0
+    if viewer.subject is not None:
+        used = (
+            Meter.objects.filter(subject=viewer.subject, period_start=start)
+            .values_list("used", flat=True)
+            .first()
+        ) or 0
+    return Usage(viewer=viewer, used=used, period_start=start, period_end=end)
+
+
+def unlocked_codes(*, viewer: Viewer, now: datetime.datetime | None = None):
+    """The codes `viewer` unlocked this period, newest first."""
+    from accounts.models import Unlock
+
+    start, _ = period_bounds(now=now or timezone.now())
+    return (
+        Unlock.objects.filter(subject=viewer.subject, period_start=start)
+        .select_related("code__system")
+        .order_by("-created_at")
+    )
+
+
+MERGE_SQL = """
+WITH moved AS (
+    INSERT INTO accounts_unlock (subject, period_start, code_id, user_id, created_at)
+    SELECT %(user_subject)s, period_start, code_id, %(user)s, created_at
+    FROM accounts_unlock
+    WHERE subject = %(guest_subject)s AND period_start = %(period)s
+    ON CONFLICT (subject, period_start, code_id) DO NOTHING
+    RETURNING 1
+),
+counted AS (
+    INSERT INTO accounts_meter AS m (subject, period_start, used, user_id, updated_at)
+    SELECT %(user_subject)s, %(period)s, count(*), %(user)s, now() FROM moved HAVING count(*) > 0
+    ON CONFLICT (subject, period_start) DO UPDATE
+        SET used = m.used + EXCLUDED.used, updated_at = now()
+    RETURNING m.used
+)
+SELECT (SELECT count(*) FROM moved), (SELECT used FROM counted)
+"""
+
+
+def guest_merge_into_account(*, session, user, now: datetime.datetime | None = None) -> int:
+    """Carry what a guest unlocked this period into the account that just logged in.
+
+    The pages count toward the account (a guest who read one page and signs up has five
+    left, not six) and stay free to re-open. Returns how many pages were carried over.
+    """
+    key = session.get(GUEST_KEY_SESSION)
+    if not key:
+        return 0
+    start, _ = period_bounds(now=now or timezone.now())
+    params = {
+        "user_subject": f"u:{user.pk}",
+        "guest_subject": f"g:{key}",
+        "user": user.pk,
+        "period": start,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(MERGE_SQL, params)
+        carried, _used = cursor.fetchone()
+    del session[GUEST_KEY_SESSION]
+    return carried
+
+
+# --- The request's view of it all ----------------------------------------------------------------
+
+
+class MeteredRequest:
+    """What the quota middleware puts on `request.quota` for a metered page.
+
+    It decides nothing until the view, having found the code (a 404 or a redirect is never
+    metered), calls `admit(code_id=…)`.
+    """
+
+    def __init__(self, request) -> None:
+        self._request = request
+        self.may_consume = request_may_consume(method=request.method, headers=request.headers)
+        self.admission: Admission | None = None
+
+    @property
+    def viewer(self) -> Viewer:
+        request = self._request
+        return viewer_for(user=request.user, session=request.session, meta=request.META)
+
+    def admit(self, *, code_id: int) -> Admission:
+        viewer = self.viewer
+        if viewer.is_guest and viewer.subject is None and self.may_consume:
+            viewer = Viewer(
+                kind="guest",
+                subject=guest_subject_for(session=self._request.session),
+                allowance=viewer.allowance,
+                user_id=None,
+                address=viewer.address,
+            )
+        self.admission = admit(viewer=viewer, code_id=code_id, consume=self.may_consume)
+        return self.admission

@@ -1,0 +1,24 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from codes.urls import alias_patterns
+
+# Editors sign in to the admin through allauth, so its rate limits and MFA apply there too.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "CasePilot editors"
+admin.site.site_title = "CasePilot admin"
+admin.site.index_title = "Content and accounts"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path("", include("codes.urls")),
+    *alias_patterns,
+]
+
+handler404 = "casepilot.errors.page_not_found"
+handler500 = "casepilot.errors.server_error"
+handler400 = "casepilot.errors.bad_request"
+handler403 = "casepilot.errors.permission_denied"

@@ -1,0 +1,564 @@
+"""Code systems, their group trees, codes, and the coding knowledge around each code."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.urls import reverse
+from django.utils import timezone
+
+from codes.normalize import SYSTEMS
+
+# --- Code systems and their trees -------------------------------------------------------------
+
+
+class CodeSystem(models.Model):
+    slug = models.SlugField(max_length=16, unique=True, choices=[(s, s) for s in SYSTEMS])
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=20)
+    publisher = models.CharField(max_length=200)
+    edition = models.CharField(max_length=40, blank=True)
+    copyright = models.TextField(help_text="Shown under every official descriptor of this system.")
+    description = models.TextField(blank=True)
+    sort = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort", "slug"]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+    @property
+    def url_prefix(self) -> str:
+        return SYSTEMS[self.slug].url_prefix
+
+    def get_absolute_url(self) -> str:
+        return reverse("codes:system_detail", kwargs={"system": self.url_prefix})
+
+
+class CodeGroupQuerySet(models.QuerySet):
+    def roots(self) -> CodeGroupQuerySet:
+        return self.filter(parent__isnull=True)
+
+
+class CodeGroup(models.Model):
+    """A node of a system's tree: section › subsection › heading › range (or ICD chapter ›
+    block › category)."""
+
+    class Kind(models.TextChoices):
+        CHAPTER = "chapter", "Chapter"
+        SECTION = "section", "Section"
+        SUBSECTION = "subsection", "Subsection"
+        HEADING = "heading", "Heading"
+        SUBHEADING = "subheading", "Subheading"
+        RANGE = "range", "Range"
+        CATEGORY = "category", "Category"
+
+    system = models.ForeignKey(CodeSystem, on_delete=models.CASCADE, related_name="groups")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    slug = models.SlugField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=500)
+    code_from = models.CharField(max_length=10, blank=True)
+    code_to = models.CharField(max_length=10, blank=True)
+    sort_key = models.CharField(max_length=40, blank=True, db_index=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+    notes = models.JSONField(default=dict, blank=True, help_text="Includes / excludes notes.")
+
+    objects = CodeGroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["system", "sort_key", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "slug"], name="codegroup_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.range_label})" if self.range_label else self.title
+
+    @property
+    def range_label(self) -> str:
+        if self.code_from and self.code_to and self.code_from != self.code_to:
+            return f"{self.code_from}–{self.code_to}"
+        return self.code_from
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "codes:group_detail",
+            kwargs={"system": SYSTEMS[self.system.slug].url_prefix, "slug": self.slug},
+        )
+
+    def lineage(self) -> list[CodeGroup]:
+        """Root-first ancestors including self; free when the parents were select_related."""
+        chain: list[CodeGroup] = []
+        node: CodeGroup | None = self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain[::-1]
+
+
+# --- Codes ------------------------------------------------------------------------------------
+
+# Joined in one query for a code page: the tree is at most this deep above a code.
+GROUP_DEPTH_SELECTED = "group__parent__parent__parent__parent"
+
+
+class CodeQuerySet(models.QuerySet):
+    def active(self) -> CodeQuerySet:
+        return self.filter(status=Code.Status.ACTIVE)
+
+    def in_system(self, slug: str) -> CodeQuerySet:
+        return self.filter(system__slug=slug)
+
+    def for_page(self) -> CodeQuerySet:
+        return self.select_related("system", GROUP_DEPTH_SELECTED)
+
+
+class Code(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DELETED = "deleted", "Deleted"
+
+    system = models.ForeignKey(CodeSystem, on_delete=models.PROTECT, related_name="codes")
+    code = models.CharField(max_length=10, help_text="Canonical spelling, e.g. 64494 or M54.50.")
+    key = models.CharField(max_length=10, editable=False, help_text="Upper case, no dot.")
+    short_descriptor = models.CharField(max_length=200)
+    medium_descriptor = models.CharField(max_length=400, blank=True)
+    long_descriptor = models.TextField(blank=True, help_text="The official descriptor.")
+    consumer_descriptor = models.TextField(blank=True)
+    plain_language = models.TextField(
+        blank=True, help_text="Our plain-language description. Paragraphs separated by a blank line."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    effective_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    group = models.ForeignKey(
+        CodeGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="codes"
+    )
+    is_addon = models.BooleanField("add-on code", default=False)
+    is_billable = models.BooleanField(default=True)
+    primary_codes = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="addon_codes",
+        help_text="For an add-on code: the primary codes it is reported with.",
+    )
+    notes = models.JSONField(default=dict, blank=True, help_text="Includes / excludes notes.")
+    search_vector = models.GeneratedField(
+        expression=SearchVector("short_descriptor", weight="A", config="english")
+        + SearchVector("medium_descriptor", "long_descriptor", weight="B", config="english")
+        + SearchVector("consumer_descriptor", "plain_language", weight="C", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["system", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "key"], name="code_unique_key"),
+        ]
+        indexes = [
+            models.Index(fields=["system", "key"], name="code_system_key"),
+            models.Index(Upper("key"), name="code_key_upper"),
+            GinIndex(fields=["search_vector"], name="code_search_vector"),
+            GinIndex(
+                OpClass(Upper("short_descriptor"), name="gin_trgm_ops"), name="code_short_trgm"
+            ),
+            GinIndex(OpClass("key", name="gin_trgm_ops"), name="code_key_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system.short_name} {self.code}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.key = self.code.replace(".", "").upper()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "codes:code_detail",
+            kwargs={"system": SYSTEMS[self.system.slug].url_prefix, "code": self.code},
+        )
+
+    @property
+    def official_descriptor(self) -> str:
+        return self.long_descriptor or self.medium_descriptor or self.short_descriptor
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == self.Status.DELETED
+
+    def plain_paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.plain_language.split("\n\n") if p.strip()]
+
+    def first_sentence(self) -> str:
+        """A one-line snippet of our own text, safe to show to anyone (search, meta)."""
+        text = " ".join(self.plain_language.split())
+        if not text:
+            return ""
+        end = text.find(". ")
+        sentence = text if end == -1 else text[: end + 1]
+        return sentence if len(sentence) <= 220 else sentence[:217].rstrip() + "…"
+
+
+# --- The knowledge around a code ----------------------------------------------------------------
+
+
+class Modifier(models.Model):
+    code = models.CharField(max_length=2, unique=True)
+    short_descriptor = models.CharField(max_length=200)
+    long_descriptor = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="Our explanation of when coders use it.")
+    status = models.CharField(max_length=10, choices=Code.Status.choices, default=Code.Status.ACTIVE)
+    effective_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.short_descriptor}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("codes:modifier_detail", kwargs={"modifier": self.code})
+
+
+class CodeModifier(models.Model):
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="modifier_links")
+    modifier = models.ForeignKey(Modifier, on_delete=models.CASCADE, related_name="code_links")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["modifier__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "modifier"], name="codemodifier_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code.code} + {self.modifier.code}"
+
+
+class Guideline(models.Model):
+    """Editor-written guidance attached to one code or to a whole group (range, heading)."""
+
+    code = models.ForeignKey(
+        Code, null=True, blank=True, on_delete=models.CASCADE, related_name="guidelines"
+    )
+    group = models.ForeignKey(
+        CodeGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="guidelines"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    sort = models.PositiveSmallIntegerField(default=100)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__isnull=False) | Q(group__isnull=False),
+                name="guideline_has_code_or_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CrosswalkLink(models.Model):
+    """A diagnosis that commonly supports a procedure code."""
+
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="crosswalk_links")
+    diagnosis = models.ForeignKey(
+        Code, on_delete=models.CASCADE, related_name="supported_procedures",
+        limit_choices_to={"system__slug": "icd10cm"},
+    )
+    group_label = models.CharField(max_length=120, blank=True)
+    note = models.TextField(blank=True)
+    sort = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["group_label", "sort", "diagnosis__key"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "diagnosis"], name="crosswalk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code.code} ← {self.diagnosis.code}"
+
+
+class AsOfQuerySet(models.QuerySet):
+    def as_of(self, day: datetime.date) -> AsOfQuerySet:
+        """Rows in force on a date of service."""
+        return self.filter(
+            Q(effective_date__isnull=True) | Q(effective_date__lte=day),
+            Q(deletion_date__isnull=True) | Q(deletion_date__gte=day),
+        )
+
+
+class NcciEdit(models.Model):
+    """A CMS NCCI procedure-to-procedure edit: column 2 is not paid with column 1 unless the
+    modifier indicator allows a modifier to bypass it."""
+
+    class Indicator(models.TextChoices):
+        NOT_ALLOWED = "0", "0 — no modifier allowed"
+        ALLOWED = "1", "1 — modifier allowed"
+        NOT_APPLICABLE = "9", "9 — not applicable"
+
+    class Setting(models.TextChoices):
+        PRACTITIONER = "practitioner", "Practitioner"
+        HOSPITAL = "hospital", "Outpatient hospital"
+
+    column1 = models.CharField(max_length=10, db_index=True)
+    column2 = models.CharField(max_length=10, db_index=True)
+    prior_1996 = models.BooleanField(default=False)
+    effective_date = models.DateField()
+    deletion_date = models.DateField(null=True, blank=True)
+    modifier_indicator = models.CharField(max_length=1, choices=Indicator.choices)
+    rationale = models.CharField(max_length=200, blank=True)
+    setting = models.CharField(max_length=16, choices=Setting.choices, default=Setting.PRACTITIONER)
+
+    objects = AsOfQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["column1", "column2", "effective_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["column1", "column2", "effective_date", "setting"], name="ncci_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.column1} / {self.column2}"
+
+
+class MueValue(models.Model):
+    class Adjudication(models.IntegerChoices):
+        LINE = 1, "1 — Line Edit"
+        POLICY = 2, "2 — Date of Service Edit: Policy"
+        CLINICAL = 3, "3 — Date of Service Edit: Clinical"
+
+    class Service(models.TextChoices):
+        PRACTITIONER = "practitioner", "Practitioner"
+        HOSPITAL = "hospital", "Outpatient hospital"
+        DME = "dme", "DME supplier"
+
+    code = models.CharField(max_length=10, db_index=True)
+    service = models.CharField(max_length=16, choices=Service.choices, default=Service.PRACTITIONER)
+    value = models.PositiveIntegerField()
+    adjudication = models.PositiveSmallIntegerField(choices=Adjudication.choices)
+    rationale = models.CharField(max_length=200, blank=True)
+    effective_date = models.DateField(null=True, blank=True)
+    deletion_date = models.DateField(null=True, blank=True)
+
+    objects = AsOfQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code", "service", "-effective_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "service", "effective_date"], name="mue_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"MUE {self.code}: {self.value}"
+
+
+CENTS = Decimal("0.01")
+
+
+class RvuLine(models.Model):
+    """One line of the Medicare Physician Fee Schedule relative value file (PPRRVU)."""
+
+    code = models.CharField(max_length=10, db_index=True)
+    modifier = models.CharField(max_length=4, blank=True)
+    edition = models.CharField(max_length=20, help_text="Release, e.g. 2023-JAN.")
+    year = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=200, blank=True)
+    status_code = models.CharField(max_length=2, blank=True)
+    work_rvu = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    nonfacility_pe_rvu = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    facility_pe_rvu = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    mp_rvu = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    nonfacility_total = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    facility_total = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    pctc_indicator = models.CharField(max_length=1, blank=True)
+    global_days = models.CharField(max_length=3, blank=True)
+    mult_proc = models.CharField(max_length=1, blank=True)
+    bilat_surg = models.CharField(max_length=1, blank=True)
+    asst_surg = models.CharField(max_length=1, blank=True)
+    co_surg = models.CharField(max_length=1, blank=True)
+    team_surg = models.CharField(max_length=1, blank=True)
+    conversion_factor = models.DecimalField(max_digits=9, decimal_places=4)
+    extra = models.JSONField(default=dict, blank=True, help_text="Other columns of the file.")
+
+    class Meta:
+        ordering = ["code", "modifier", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "modifier", "edition"], name="rvu_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}{'-' + self.modifier if self.modifier else ''} ({self.edition})"
+
+    def payment(self, total: Decimal | None) -> Decimal | None:
+        if total is None:
+            return None
+        return (total * self.conversion_factor).quantize(CENTS, rounding=ROUND_HALF_UP)
+
+    @property
+    def nonfacility_payment(self) -> Decimal | None:
+        return self.payment(self.nonfacility_total)
+
+    @property
+    def facility_payment(self) -> Decimal | None:
+        return self.payment(self.facility_total)
+
+
+class CoverageReference(models.Model):
+    class Kind(models.TextChoices):
+        NCD = "NCD", "National Coverage Determination"
+        LCD = "LCD", "Local Coverage Determination"
+        ARTICLE = "article", "Billing and coding article"
+
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="coverage")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    number = models.CharField(max_length=20)
+    title = models.CharField(max_length=300)
+    contractor = models.CharField(max_length=200, blank=True)
+    effective_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    url = models.URLField(blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["kind", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "kind", "number"], name="coverage_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number}"
+
+
+class CodeHistory(models.Model):
+    class Action(models.TextChoices):
+        ADDED = "added", "Added"
+        REVISED = "revised", "Revised"
+        DELETED = "deleted", "Deleted"
+
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="history")
+    year = models.PositiveSmallIntegerField()
+    date = models.DateField(null=True, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    note = models.TextField(blank=True)
+    source = models.CharField(max_length=40, blank=True, help_text="Import format or 'editor'.")
+
+    class Meta:
+        ordering = ["-year", "-date", "id"]
+        verbose_name_plural = "code history"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "year", "action", "source"], name="codehistory_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code.code} {self.action} {self.year}"
+
+
+class RelatedCode(models.Model):
+    """A 'see also' link an editor sets."""
+
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="see_also")
+    related = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+    sort = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort", "related__key"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "related"], name="relatedcode_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code.code} → {self.related.code}"
+
+
+class SearchSynonym(models.Model):
+    """An abbreviation coders type and the words it stands for ("inj" → "injection")."""
+
+    term = models.CharField(max_length=40, unique=True)
+    expansion = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.expansion}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.term = self.term.strip().lower()
+        super().save(*args, **kwargs)
+
+
+# --- Editorial history and imports -------------------------------------------------------------
+
+
+class Revision(models.Model):
+    """One edit of one text field by an editor: the text before and after, who and when."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    field = models.CharField(max_length=60)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="revision_target")]
+
+    def __str__(self) -> str:
+        return f"{self.field} changed {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ImportRun(models.Model):
+    """A record of one `import_codes` run over one file."""
+
+    format = models.CharField(max_length=30)
+    filename = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    added = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.format} {self.filename}"

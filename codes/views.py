@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from codes.models import Code, CodeGroup, CodeSystem, Modifier
+from codes.normalize import BY_URL_PREFIX, code_key
+from codes.pages import SECTION_TITLES, near_matches, related_codes, spelling_for_prefix
+
+
+def _system_or_404(prefix: str) -> CodeSystem:
+    spelling = BY_URL_PREFIX.get(prefix)
+    if spelling is None:
+        raise Http404("No such code system.")
+    return get_object_or_404(CodeSystem, slug=spelling.slug)
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    systems = CodeSystem.objects.annotate(
+        active_codes=Count("codes", filter=Q(codes__status=Code.Status.ACTIVE))
+    )
+    featured = (
+        Code.objects.select_related("system")
+        .filter(system__slug="cpt", key__in=["64494", "99213", "99214", "20610", "72148"])
+        .order_by("key")
+    )
+    return render(request, "codes/home.html", {"systems": systems, "featured": featured})
+
+
+@require_safe
+def system_detail(request: HttpRequest, system: str) -> HttpResponse:
+    code_system = _system_or_404(system)
+    groups = (
+        code_system.groups.roots()
+        .annotate(child_count=Count("children", distinct=True))
+        .order_by("sort_key", "title")
+    )
+    return render(
+        request, "codes/system_detail.html", {"system": code_system, "groups": groups}
+    )
+
+
+@require_safe
+def group_detail(request: HttpRequest, system: str, slug: str) -> HttpResponse:
+    code_system = _system_or_404(system)
+    group = get_object_or_404(
+        CodeGroup.objects.select_related("parent__parent__parent__parent"),
+        system=code_system,
+        slug=slug,
+    )
+    group.system = code_system
+    children = group.children.annotate(code_count=Count("codes")).order_by("sort_key", "title")
+    codes = group.codes.order_by("key")
+    for code in codes:
+        code.system = code_system
+    return render(
+        request,
+        "codes/group_detail.html",
+        {
+            "system": code_system,
+            "group": group,
+            "crumbs": group.lineage()[:-1],
+            "children": children,
+            "codes": codes,
+        },
+    )
+
+
+def _code_not_found(
+    request: HttpRequest, *, system: CodeSystem | None, raw: str, malformed: bool
+) -> HttpResponse:
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    context = {
+        "system": system,
+        "raw": shown,
+        "malformed": malformed,
+        "matches": near_matches(system=system, raw=raw) if not malformed else [],
+    }
+    return render(request, "codes/code_not_found.html", context, status=404)
+
+
+@require_safe
+def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
+    spelling = BY_URL_PREFIX[system]
+    canonical = spelling.canonical(code)
+    if canonical is None:
+        return _code_not_found(
+            request,
+            system=CodeSystem.objects.filter(slug=spelling.slug).first(),
+            raw=code,
+            malformed=True,
+        )
+    if canonical != code:
+        return HttpResponsePermanentRedirect(
+            reverse("codes:code_detail", kwargs={"system": spelling.url_prefix, "code": canonical})
+        )
+    found = Code.objects.for_page().filter(system__slug=spelling.slug, key=code_key(canonical))
+    code_obj = found.first()
+    if code_obj is None:
+        return _code_not_found(
+            request,
+            system=CodeSystem.objects.filter(slug=spelling.slug).first(),
+            raw=canonical,
+            malformed=False,
+        )
+    admission = request.quota.admit(code_id=code_obj.pk) if request.quota else None
+    show_content = admission is None or admission.granted
+    context = {
+        "code": code_obj,
+        "system": code_obj.system,
+        "crumbs": code_obj.group.lineage() if code_obj.group else [],
+        "related": related_codes(code_obj),
+        "admission": admission,
+        "usage": admission.usage if admission else None,
+        "show_content": show_content,
+        "show_sections": show_content and request.user.is_authenticated,
+        "locked_section_titles": SECTION_TITLES,
+    }
+    return render(request, "codes/code_detail.html", context)
+
+
+@require_safe
+def code_alias(request: HttpRequest, prefix: str, code: str) -> HttpResponse:
+    """Other spellings of a code page URL (`/CPT/64494`, `/icd10cm/m5450`): one permanent
+    redirect to the canonical page, which alone is metered."""
+    spelling = spelling_for_prefix(prefix)
+    if spelling is None:
+        raise Http404("No such page.")
+    canonical = spelling.canonical(code)
+    if canonical is None:
+        return _code_not_found(
+            request,
+            system=CodeSystem.objects.filter(slug=spelling.slug).first(),
+            raw=code,
+            malformed=True,
+        )
+    return HttpResponsePermanentRedirect(
+        reverse("codes:code_detail", kwargs={"system": spelling.url_prefix, "code": canonical})
+    )
+
+
+@require_safe
+def modifier_detail(request: HttpRequest, modifier: str) -> HttpResponse:
+    if modifier != modifier.upper():
+        return HttpResponsePermanentRedirect(
+            reverse("codes:modifier_detail", kwargs={"modifier": modifier.upper()})
+        )
+    found = get_object_or_404(Modifier, code=modifier)
+    return render(request, "codes/modifier_detail.html", {"modifier": found})
