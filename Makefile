@@ -42,7 +42,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
-	$(TEST_ENV) $(PY) -m bench
+	EMBEDDED_DB_NAME=casepilot_bench $(TEST_ENV) $(PY) -m bench $(BENCH)
 
 clean-db:
 	rm -rf .data/postgres
