@@ -147,6 +147,14 @@ class Code(models.Model):
     group = models.ForeignKey(
         CodeGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="codes"
     )
+    action_code = models.CharField(
+        max_length=1, blank=True,
+        help_text="HCPCS action code of the latest release: A added, B/C/S descriptor changed, "
+        "D discontinued, F/P/T administrative or payment change, N none, R reactivated.",
+    )
+    action_date = models.DateField(
+        null=True, blank=True, help_text="Effective date of that action."
+    )
     is_addon = models.BooleanField("add-on code", default=False)
     is_billable = models.BooleanField(default=True)
     primary_codes = models.ManyToManyField(
