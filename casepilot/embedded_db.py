@@ -9,6 +9,7 @@ fail at settings import, so the list is repaired before the server is asked for.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -81,10 +82,9 @@ def _ensure_database(params: dict[str, str]) -> None:
             "SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]
         ).fetchone()
         if not exists:
-            try:
+            # another process may create it between our check and our CREATE
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(params["NAME"])))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it between our check and our CREATE
 
 
 def default_data_dir(base_dir: Path) -> Path:

@@ -131,21 +131,42 @@ class CodeAdmin(RevisionedAdmin):
     autocomplete_fields = ("group", "primary_codes")
     readonly_fields = ("created_at", "updated_at")
     revision_fields = (
-        "plain_language", "short_descriptor", "medium_descriptor", "long_descriptor",
+        "plain_language",
+        "short_descriptor",
+        "medium_descriptor",
+        "long_descriptor",
         "consumer_descriptor",
     )
     inlines = [
-        GuidelineInline, CodeModifierInline, CrosswalkInline, CoverageInline, HistoryInline,
+        GuidelineInline,
+        CodeModifierInline,
+        CrosswalkInline,
+        CoverageInline,
+        HistoryInline,
         RelatedInline,
     ]
     fieldsets = (
         (None, {"fields": ("system", "code", "group", "status", "effective_date", "end_date")}),
-        ("Official descriptors", {"fields": ("short_descriptor", "medium_descriptor",
-                                             "long_descriptor", "consumer_descriptor")}),
+        (
+            "Official descriptors",
+            {
+                "fields": (
+                    "short_descriptor",
+                    "medium_descriptor",
+                    "long_descriptor",
+                    "consumer_descriptor",
+                )
+            },
+        ),
         ("Our plain-language description", {"fields": ("plain_language",)}),
         ("Add-on", {"fields": ("is_addon", "primary_codes")}),
-        ("Record", {"fields": ("is_billable", "notes", "created_at", "updated_at"),
-                    "classes": ("collapse",)}),
+        (
+            "Record",
+            {
+                "fields": ("is_billable", "notes", "created_at", "updated_at"),
+                "classes": ("collapse",),
+            },
+        ),
     )
 
     @admin.display(boolean=True, description="plain text")
@@ -215,8 +236,14 @@ class CodeHistoryAdmin(RevisionedAdmin):
 
 @admin.register(NcciEdit)
 class NcciEditAdmin(admin.ModelAdmin):
-    list_display = ("column1", "column2", "modifier_indicator", "effective_date", "deletion_date",
-                    "setting")
+    list_display = (
+        "column1",
+        "column2",
+        "modifier_indicator",
+        "effective_date",
+        "deletion_date",
+        "setting",
+    )
     list_filter = ("modifier_indicator", "setting")
     search_fields = ("column1", "column2")
 
@@ -230,8 +257,15 @@ class MueValueAdmin(admin.ModelAdmin):
 
 @admin.register(RvuLine)
 class RvuLineAdmin(admin.ModelAdmin):
-    list_display = ("code", "modifier", "edition", "work_rvu", "nonfacility_total",
-                    "facility_total", "global_days")
+    list_display = (
+        "code",
+        "modifier",
+        "edition",
+        "work_rvu",
+        "nonfacility_total",
+        "facility_total",
+        "global_days",
+    )
     list_filter = ("edition", "global_days")
     search_fields = ("code", "description")
 
@@ -245,8 +279,16 @@ class SearchSynonymAdmin(RevisionedAdmin):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
-    list_display = ("format", "filename", "started_at", "finished_at", "added", "updated",
-                    "deleted", "unchanged")
+    list_display = (
+        "format",
+        "filename",
+        "started_at",
+        "finished_at",
+        "added",
+        "updated",
+        "deleted",
+        "unchanged",
+    )
     list_filter = ("format",)
     readonly_fields = [f.name for f in ImportRun._meta.fields]
 
@@ -258,8 +300,15 @@ class ImportRunAdmin(admin.ModelAdmin):
 class RevisionAdmin(admin.ModelAdmin):
     list_display = ("created_at", "content_type", "object_id", "field", "user")
     list_filter = ("content_type", "field")
-    readonly_fields = ("content_type", "object_id", "field", "old_value", "new_value", "user",
-                       "created_at")
+    readonly_fields = (
+        "content_type",
+        "object_id",
+        "field",
+        "old_value",
+        "new_value",
+        "user",
+        "created_at",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -251,6 +251,26 @@ def load_knowledge(path: Path, report: LoadReport) -> None:
         report.add("RVU lines", created)
 
 
+def load_rvu_file(path: Path, report: LoadReport) -> None:
+    """Fee schedule lines from `rvu.json`: facts copied from one CMS PFS relative value file
+    release (named at the top of the file), one line per code and modifier, no descriptors."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    release = {
+        "edition": data["edition"],
+        "year": data["year"],
+        "conversion_factor": Decimal(data["conversion_factor"]),
+    }
+    for item in data["lines"]:
+        values = {name: value for name, value in item.items() if name not in {"code", "modifier"}}
+        _, created = RvuLine.objects.get_or_create(
+            code=item["code"],
+            modifier=item["modifier"],
+            edition=release["edition"],
+            defaults={**values, **release},
+        )
+        report.add("RVU lines", created)
+
+
 def load_plans(report: LoadReport) -> None:
     from accounts.models import Plan
 
@@ -273,5 +293,8 @@ def load_demo(directory: Path = FIXTURES) -> LoadReport:
     knowledge = directory / "knowledge.json"
     if knowledge.exists():
         load_knowledge(knowledge, report)
+    rvu = directory / "rvu.json"
+    if rvu.exists():
+        load_rvu_file(rvu, report)
     load_plans(report)
     return report

@@ -139,7 +139,8 @@ class Code(models.Model):
     long_descriptor = models.TextField(blank=True, help_text="The official descriptor.")
     consumer_descriptor = models.TextField(blank=True)
     plain_language = models.TextField(
-        blank=True, help_text="Our plain-language description. Paragraphs separated by a blank line."
+        blank=True,
+        help_text="Our plain-language description. Paragraphs separated by a blank line.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     effective_date = models.DateField(null=True, blank=True)
@@ -148,7 +149,8 @@ class Code(models.Model):
         CodeGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="codes"
     )
     action_code = models.CharField(
-        max_length=1, blank=True,
+        max_length=1,
+        blank=True,
         help_text="HCPCS action code of the latest release: A added, B/C/S descriptor changed, "
         "D discontinued, F/P/T administrative or payment change, N none, R reactivated.",
     )
@@ -158,7 +160,10 @@ class Code(models.Model):
     is_addon = models.BooleanField("add-on code", default=False)
     is_billable = models.BooleanField(default=True)
     primary_codes = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="addon_codes",
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="addon_codes",
         help_text="For an add-on code: the primary codes it is reported with.",
     )
     notes = models.JSONField(default=dict, blank=True, help_text="Includes / excludes notes.")
@@ -231,7 +236,9 @@ class Modifier(models.Model):
     short_descriptor = models.CharField(max_length=200)
     long_descriptor = models.TextField(blank=True)
     note = models.TextField(blank=True, help_text="Our explanation of when coders use it.")
-    status = models.CharField(max_length=10, choices=Code.Status.choices, default=Code.Status.ACTIVE)
+    status = models.CharField(
+        max_length=10, choices=Code.Status.choices, default=Code.Status.ACTIVE
+    )
     effective_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
 
@@ -292,7 +299,9 @@ class CrosswalkLink(models.Model):
 
     code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="crosswalk_links")
     diagnosis = models.ForeignKey(
-        Code, on_delete=models.CASCADE, related_name="supported_procedures",
+        Code,
+        on_delete=models.CASCADE,
+        related_name="supported_procedures",
         limit_choices_to={"system__slug": "icd10cm"},
     )
     group_label = models.CharField(max_length=120, blank=True)
@@ -379,7 +388,8 @@ class MueValue(models.Model):
         ordering = ["code", "service", "-effective_date"]
         constraints = [
             models.UniqueConstraint(
-                fields=["code", "service", "effective_date"], name="mue_unique",
+                fields=["code", "service", "effective_date"],
+                name="mue_unique",
                 nulls_distinct=False,
             )
         ]

@@ -1,4 +1,4 @@
-"""Look-ups shared by the code pages: finding a code by any spelling, its neighbours, near matches."""
+"""Look-ups for code pages: a code by any spelling, its neighbours, near matches."""
 
 from __future__ import annotations
 
@@ -51,8 +51,13 @@ def related_codes(code: Code) -> RelatedCodes:
         first.union(*rest, all=True), key=lambda row: row[2]
     ):
         item = Code(
-            id=id_, code=code_str, key=key, short_descriptor=short, status=status,
-            is_addon=is_addon, system_id=code.system_id,
+            id=id_,
+            code=code_str,
+            key=key,
+            short_descriptor=short,
+            status=status,
+            is_addon=is_addon,
+            system_id=code.system_id,
         )
         item.system = code.system  # URLs need the system; it is already loaded
         if role == "prev":

@@ -25,15 +25,33 @@ def cpt():
 def facet_family(cpt) -> dict[str, Code]:
     """The lumbar and cervical facet joint injection family, 64490–64495, with its tree."""
     surgery = make_group(cpt, title="Surgery", kind="section", code_from="10004", code_to="69990")
-    nervous = make_group(cpt, title="Nervous System", parent=surgery, kind="subsection",
-                         code_from="61000", code_to="64999")
-    family = make_group(cpt, title="Paravertebral facet joint injections", parent=nervous,
-                        code_from="64490", code_to="64495")
+    nervous = make_group(
+        cpt,
+        title="Nervous System",
+        parent=surgery,
+        kind="subsection",
+        code_from="61000",
+        code_to="64999",
+    )
+    family = make_group(
+        cpt,
+        title="Paravertebral facet joint injections",
+        parent=nervous,
+        code_from="64490",
+        code_to="64495",
+    )
     codes = {}
-    for number, addon in [("64490", False), ("64491", True), ("64492", True),
-                          ("64493", False), ("64494", True), ("64495", True)]:
-        codes[number] = make_code(number, system=cpt, group=family, is_addon=addon,
-                                  short=f"Inj paravert f jnt {number}")
+    for number, addon in [
+        ("64490", False),
+        ("64491", True),
+        ("64492", True),
+        ("64493", False),
+        ("64494", True),
+        ("64495", True),
+    ]:
+        codes[number] = make_code(
+            number, system=cpt, group=family, is_addon=addon, short=f"Inj paravert f jnt {number}"
+        )
     codes["64491"].primary_codes.set([codes["64490"]])
     codes["64492"].primary_codes.set([codes["64490"], codes["64491"]])
     codes["64494"].primary_codes.set([codes["64493"]])

@@ -13,12 +13,24 @@ from codes.normalize import canonical_code
 _counter = itertools.count(1)
 
 SYSTEM_DEFAULTS = {
-    "cpt": ("Current Procedural Terminology", "CPT", "American Medical Association",
-            "© Copyright 2025 American Medical Association. All rights reserved."),
-    "hcpcs": ("Healthcare Common Procedure Coding System Level II", "HCPCS",
-              "Centers for Medicare & Medicaid Services", "HCPCS Level II is in the public domain."),
-    "icd10cm": ("International Classification of Diseases, Tenth Revision, Clinical Modification",
-                "ICD-10-CM", "CDC/NCHS", "ICD-10-CM is in the public domain."),
+    "cpt": (
+        "Current Procedural Terminology",
+        "CPT",
+        "American Medical Association",
+        "© Copyright 2025 American Medical Association. All rights reserved.",
+    ),
+    "hcpcs": (
+        "Healthcare Common Procedure Coding System Level II",
+        "HCPCS",
+        "Centers for Medicare & Medicaid Services",
+        "HCPCS Level II is in the public domain.",
+    ),
+    "icd10cm": (
+        "International Classification of Diseases, Tenth Revision, Clinical Modification",
+        "ICD-10-CM",
+        "CDC/NCHS",
+        "ICD-10-CM is in the public domain.",
+    ),
 }
 
 
@@ -26,29 +38,56 @@ def make_system(slug: str = "cpt") -> CodeSystem:
     name, short, publisher, copyright_line = SYSTEM_DEFAULTS[slug]
     system, _ = CodeSystem.objects.get_or_create(
         slug=slug,
-        defaults={"name": name, "short_name": short, "publisher": publisher,
-                  "edition": "2026", "copyright": copyright_line},
+        defaults={
+            "name": name,
+            "short_name": short,
+            "publisher": publisher,
+            "edition": "2026",
+            "copyright": copyright_line,
+        },
     )
     return system
 
 
-def make_group(system: CodeSystem, *, title: str = "Group", parent: CodeGroup | None = None,
-               code_from: str = "", code_to: str = "", kind: str = "range") -> CodeGroup:
+def make_group(
+    system: CodeSystem,
+    *,
+    title: str = "Group",
+    parent: CodeGroup | None = None,
+    code_from: str = "",
+    code_to: str = "",
+    kind: str = "range",
+) -> CodeGroup:
     n = next(_counter)
     return CodeGroup.objects.create(
-        system=system, parent=parent, slug=f"group-{n}", title=title, kind=kind,
-        code_from=code_from, code_to=code_to, sort_key=f"{code_from}|{n:05d}",
+        system=system,
+        parent=parent,
+        slug=f"group-{n}",
+        title=title,
+        kind=kind,
+        code_from=code_from,
+        code_to=code_to,
+        sort_key=f"{code_from}|{n:05d}",
         depth=0 if parent is None else parent.depth + 1,
     )
 
 
-def make_code(code: str, *, system: CodeSystem | None = None, group: CodeGroup | None = None,
-              short: str | None = None, long: str | None = None, plain: str | None = None,
-              **fields) -> Code:
+def make_code(
+    code: str,
+    *,
+    system: CodeSystem | None = None,
+    group: CodeGroup | None = None,
+    short: str | None = None,
+    long: str | None = None,
+    plain: str | None = None,
+    **fields,
+) -> Code:
     system = system or make_system("cpt")
     canonical = canonical_code(system.slug, code)
     return Code.objects.create(
-        system=system, code=canonical, group=group,
+        system=system,
+        code=canonical,
+        group=group,
         short_descriptor=short or f"Short descriptor {canonical}",
         long_descriptor=long or f"Official descriptor of {canonical} as published.",
         plain_language=plain if plain is not None else f"Plain words about {canonical}. More text.",
@@ -56,8 +95,14 @@ def make_code(code: str, *, system: CodeSystem | None = None, group: CodeGroup |
     )
 
 
-def make_user(email: str | None = None, *, password: str = "correct-horse-battery-9",
-              verified: bool = True, plan: Plan | None = None, **fields) -> User:
+def make_user(
+    email: str | None = None,
+    *,
+    password: str = "correct-horse-battery-9",
+    verified: bool = True,
+    plan: Plan | None = None,
+    **fields,
+) -> User:
     email = email or f"coder{next(_counter)}@example.com"
     user = User.objects.create_user(email=email, password=password, plan=plan, **fields)
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=verified)

@@ -64,8 +64,9 @@ def test_parallel_requests_for_the_same_code_spend_one_view(twenty_codes):
 
 
 def test_parallel_guest_requests_respect_the_guest_allowance(twenty_codes):
-    viewer = quota.Viewer(kind="guest", subject="g:threaded", allowance=1, user_id=None,
-                          address="192.0.2.1")
+    viewer = quota.Viewer(
+        kind="guest", subject="g:threaded", allowance=1, user_id=None, address="192.0.2.1"
+    )
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda c: _admit_in_thread(viewer, c.pk), twenty_codes[:8]))
     assert sum(results) == 1
@@ -104,15 +105,32 @@ def two_servers(tmp_path):
     }
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=BASE_DIR, env=env, check=True,
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
     )
     log = (tmp_path / "servers.log").open("wb")
     ports = [_free_port(), _free_port()]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--threads", "4", "--log-level", "warning", "casepilot.wsgi"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=log,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+                "casepilot.wsgi",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=log,
         )
         for port in ports
     ]
@@ -150,9 +168,7 @@ def test_two_server_processes_unlock_exactly_what_is_left(two_servers, twenty_co
     client = Client()
     client.force_login(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    urls = [
-        f"{two_servers[i % 2]}{code.get_absolute_url()}" for i, code in enumerate(twenty_codes)
-    ]
+    urls = [f"{two_servers[i % 2]}{code.get_absolute_url()}" for i, code in enumerate(twenty_codes)]
     with ThreadPoolExecutor(max_workers=12) as pool:
         results = list(pool.map(lambda url: _fetch(url, cookie), urls))
     assert sum(results) == 6  # a free verified account: 6 in all, N = 20

@@ -57,8 +57,11 @@ def test_reopening_an_unlocked_code_is_free(client, facet_family):
 
 @pytest.mark.parametrize(
     "headers",
-    [{"HTTP_SEC_PURPOSE": "prefetch"}, {"HTTP_PURPOSE": "prefetch"},
-     {"HTTP_SEC_PURPOSE": "prefetch;prerender"}],
+    [
+        {"HTTP_SEC_PURPOSE": "prefetch"},
+        {"HTTP_PURPOSE": "prefetch"},
+        {"HTTP_SEC_PURPOSE": "prefetch;prerender"},
+    ],
 )
 def test_prefetch_never_spends_a_view(client, facet_family, headers):
     response = page(client, "64494", **headers)
@@ -212,7 +215,9 @@ def test_a_new_period_starts_a_new_count(client, facet_family, many_codes):
     december = datetime.datetime(2026, 12, 1, 0, 1, tzinfo=datetime.UTC)
     for code in many_codes[:6]:
         assert quota.admit(viewer=viewer, code_id=code.pk, consume=True, now=november).granted
-    assert not quota.admit(viewer=viewer, code_id=many_codes[6].pk, consume=True, now=november).granted
+    assert not quota.admit(
+        viewer=viewer, code_id=many_codes[6].pk, consume=True, now=november
+    ).granted
     assert quota.admit(viewer=viewer, code_id=many_codes[6].pk, consume=True, now=december).granted
 
 

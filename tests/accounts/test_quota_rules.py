@@ -16,7 +16,9 @@ def at(y: int, m: int, d: int) -> datetime.datetime:
 def test_month_period_runs_from_the_first_to_the_next_first(settings):
     settings.QUOTA_PERIOD = "month"
     assert quota.period_bounds(now=at(2026, 12, 31)) == (
-        datetime.date(2026, 12, 1), datetime.date(2027, 1, 1))
+        datetime.date(2026, 12, 1),
+        datetime.date(2027, 1, 1),
+    )
 
 
 def test_week_period_starts_on_monday(settings):
@@ -28,7 +30,8 @@ def test_week_period_starts_on_monday(settings):
 def test_period_is_taken_in_utc(settings):
     settings.QUOTA_PERIOD = "day"
     late_in_new_york = datetime.datetime(
-        2026, 11, 30, 22, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))
+        2026, 11, 30, 22, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))
+    )
     assert quota.period_bounds(now=late_in_new_york)[0] == datetime.date(2026, 12, 1)
 
 
@@ -62,4 +65,7 @@ def test_client_address_takes_the_hop_our_proxies_saw(settings):
 
 def test_client_address_survives_garbage(settings):
     settings.QUOTA_TRUSTED_PROXY_HOPS = 1
-    assert quota.client_address(meta={"REMOTE_ADDR": "x", "HTTP_X_FORWARDED_FOR": "<script>"}) == "0.0.0.0"
+    assert (
+        quota.client_address(meta={"REMOTE_ADDR": "x", "HTTP_X_FORWARDED_FOR": "<script>"})
+        == "0.0.0.0"
+    )

@@ -1,4 +1,10 @@
+"""Code pages through real URLs: content, canonical URLs, 404s, bad input, query counts."""
+
+from __future__ import annotations
+
 import pytest
+
+from tests.factories import make_code, make_system, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -10,3 +16,144 @@ def test_code_page_shows_official_and_plain_descriptions(client, facet_family):
     assert "Official descriptor of 64494 as published." in html
     assert "Plain words about 64494." in html
     assert "© Copyright 2025 American Medical Association" in html
+    assert "Plain-language description © CasePilot" in html
+
+
+def test_code_page_shows_breadcrumbs_of_its_group_tree(client, facet_family):
+    html = client.get("/cpt/64494/").content.decode()
+    crumbs = html[
+        html.index('class="breadcrumbs"') : html.index("</nav>", html.index('class="breadcrumbs"'))
+    ]
+    assert (
+        crumbs.index("Surgery")
+        < crumbs.index("Nervous System")
+        < crumbs.index("Paravertebral facet joint injections")
+    )
+
+
+def test_addon_code_links_its_primary_code_and_family(client, facet_family):
+    html = client.get("/cpt/64494/").content.decode()
+    assert "is an add-on code" in html
+    assert 'href="/cpt/64493/"' in html
+    for number in ("64490", "64491", "64492", "64495"):
+        assert f'href="/cpt/{number}/"' in html
+    assert "64490–64495" in html
+
+
+def test_primary_code_lists_its_addon_codes(client, facet_family):
+    html = client.get("/cpt/64493/").content.decode()
+    assert "Add-on codes reported with 64493" in html
+
+
+def test_previous_and_next_codes_are_linked(client, facet_family):
+    html = client.get("/cpt/64494/").content.decode()
+    assert 'rel="prev" href="/cpt/64493/"' in html
+    assert 'rel="next" href="/cpt/64495/"' in html
+
+
+def test_code_without_plain_text_says_none_is_written_yet(client, cpt):
+    make_code("36415", system=cpt, plain="")
+    html = client.get("/cpt/36415/").content.decode()
+    assert "No plain-language description has been written for this code yet." in html
+
+
+def test_deleted_code_is_marked_deleted(client, cpt):
+    make_code("99201", system=cpt, status="deleted")
+    assert "Deleted" in client.get("/cpt/99201/").content.decode()
+
+
+def test_icd_code_page_uses_its_dotted_canonical_spelling(client):
+    make_code("M54.50", system=make_system("icd10cm"))
+    response = client.get("/icd-10-cm/M54.50/")
+    assert response.status_code == 200
+    assert "ICD-10-CM is in the public domain." in response.content.decode()
+
+
+def test_canonical_link_tag_points_at_the_one_url(client, facet_family):
+    html = client.get("/cpt/64494/").content.decode()
+    assert '<link rel="canonical" href="http://127.0.0.1:8000/cpt/64494/">' in html
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        ("/cpt/64494", "/cpt/64494/"),
+        ("/CPT/64494/", "/cpt/64494/"),
+        ("/Cpt/64494", "/cpt/64494/"),
+        ("/cpt/0213t/", "/cpt/0213T/"),
+        ("/icd-10-cm/m5450/", "/icd-10-cm/M54.50/"),
+        ("/icd-10-cm/M5450/", "/icd-10-cm/M54.50/"),
+        ("/icd-10-cm/m54.50", "/icd-10-cm/M54.50/"),
+        ("/ICD10CM/M54.50/", "/icd-10-cm/M54.50/"),
+        ("/hcpcs/j1100/", "/hcpcs/J1100/"),
+        ("/HCPCS/j1100", "/hcpcs/J1100/"),
+    ],
+)
+def test_other_spellings_redirect_permanently_to_the_canonical_url(client, path, target):
+    response = client.get(path)
+    assert response.status_code == 301
+    assert response["Location"] == target
+
+
+def test_unknown_code_is_a_helpful_404_with_near_matches(client, facet_family):
+    response = client.get("/cpt/64499/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "No CPT code 64499" in html
+    assert 'href="/cpt/64494/"' in html  # a near match
+    assert "Find a code" in html
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "64494%00",
+        "%00",
+        "6" * 10_000,
+        "%EF%BC%96%EF%BC%94%EF%BC%94%EF%BC%99%EF%BC%94",  # full-width digits
+        "M%D0%9C54.50",  # a Cyrillic look-alike
+        "..%2F..%2Fetc%2Fpasswd",
+        "1'%20OR%20'1'='1",
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "64494;DROP%20TABLE",
+    ],
+)
+def test_malformed_codes_get_a_404_never_a_500(client, facet_family, raw):
+    response = client.get(f"/cpt/{raw}/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<script>alert(1)</script>" not in html
+
+
+def test_unknown_path_gets_our_404_page(client):
+    response = client.get("/no/such/page/here/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_post_to_a_code_page_is_refused(client, facet_family):
+    assert client.post("/cpt/64494/").status_code == 405
+
+
+def test_guest_first_view_query_count(client, facet_family, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        assert client.get("/cpt/64494/").status_code == 200
+
+
+def test_guest_review_query_count(client, facet_family, django_assert_max_num_queries):
+    client.get("/cpt/64494/")
+    with django_assert_max_num_queries(6):
+        assert client.get("/cpt/64494/").status_code == 200
+
+
+def test_account_first_view_query_count(client, facet_family, django_assert_max_num_queries):
+    client.force_login(make_user())
+    with django_assert_max_num_queries(8):
+        assert client.get("/cpt/64493/").status_code == 200
+
+
+def test_home_and_browse_query_counts(client, facet_family, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        assert client.get("/").status_code == 200
+    with django_assert_max_num_queries(3):
+        assert client.get("/cpt/").status_code == 200
