@@ -112,7 +112,7 @@ class CodeGroup(models.Model):
 # --- Codes ------------------------------------------------------------------------------------
 
 # Joined in one query for a code page: the tree is at most this deep above a code.
-GROUP_DEPTH_SELECTED = "group__parent__parent__parent__parent"
+GROUP_DEPTH_SELECTED = "group__parent__parent__parent__parent__parent__parent"
 
 
 class CodeQuerySet(models.QuerySet):

@@ -148,3 +148,38 @@ def test_embedded_server_recovers_after_a_killed_process(tmp_path):
         deadline = time.monotonic() + 10
         while (tmp_path / "postgres" / "postmaster.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.2)
+
+
+def redis_reachable() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis server on 127.0.0.1:6379")
+def test_redis_url_switches_the_shared_cache_to_redis():
+    script = (
+        "from django.core.cache import caches; cache = caches['default']; cache.set('probe', 'shared', 30); "
+        "print(type(cache).__name__, cache.get('probe'))"
+    )
+    result = run_manage(
+        "shell", "--no-imports", "-c", script,
+        env=production_env(REDIS_URL="redis://127.0.0.1:6379/15"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["RedisCache", "shared"]
+
+
+@pytest.mark.django_db
+def test_without_redis_the_cache_is_the_shared_postgres_table():
+    from django.core.cache import cache
+    from django.db import connection
+
+    cache.set("probe", "shared", 30)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM casepilot_cache")
+        assert cursor.fetchone()[0] >= 1
