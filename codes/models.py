@@ -123,7 +123,8 @@ class CodeQuerySet(models.QuerySet):
         return self.filter(system__slug=slug)
 
     def for_page(self) -> CodeQuerySet:
-        return self.select_related("system", GROUP_DEPTH_SELECTED)
+        # The search vector is for the database's eyes only: never ship it to Python.
+        return self.select_related("system", GROUP_DEPTH_SELECTED).defer("search_vector")
 
 
 class Code(models.Model):

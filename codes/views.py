@@ -108,6 +108,13 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
             malformed=False,
         )
     admission = request.quota.admit(code_id=code_obj.pk) if request.quota else None
+    if admission is not None and admission.reason == "not_consumed" and request.method == "GET":
+        # A prefetch may not spend a view, and a gate it carried would be shown on the real
+        # navigation: decline it (browsers discard non-2xx prefetches and fetch again).
+        return HttpResponse(
+            "Not prefetched: opening this code page uses a view.", status=425,
+            content_type="text/plain",
+        )
     show_content = admission is None or admission.granted
     context = {
         "code": code_obj,

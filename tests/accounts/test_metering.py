@@ -65,9 +65,17 @@ def test_reopening_an_unlocked_code_is_free(client, facet_family):
 )
 def test_prefetch_never_spends_a_view(client, facet_family, headers):
     response = page(client, "64494", **headers)
+    assert response.status_code == 425  # declined: the browser fetches again on navigation
     assert not is_unlocked(response)
     assert not Meter.objects.exists() and not Unlock.objects.exists()
     assert is_unlocked(page(client, "64494"))
+
+
+def test_prefetch_of_an_unlocked_code_is_served(client, facet_family):
+    page(client, "64494")
+    response = page(client, "64494", HTTP_SEC_PURPOSE="prefetch")
+    assert response.status_code == 200 and is_unlocked(response)
+    assert Meter.objects.get().used == 1
 
 
 def test_head_request_never_spends_a_view(client, facet_family):
