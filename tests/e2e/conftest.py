@@ -15,13 +15,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.cache import cache
 from django.core.management import call_command
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from codes.demo import FIXTURES, SYSTEM_FILES, load_demo
-
-# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
-# database calls that fixtures and assertions make while that loop exists.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -49,9 +45,17 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
+    """One Chromium for the tests in this folder, closed when they are done.
+
+    Playwright's sync API keeps an event loop running in this thread, and Django refuses
+    database calls while one runs; the fixtures and assertions here make them on purpose. The
+    permission lasts only as long as the browser: the rest of the suite keeps the guard (and
+    `manage.py check --deploy`, run in a subprocess, never sees the variable).
+    """
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
@@ -63,15 +67,19 @@ def browser_errors() -> list[str]:
     return []
 
 
+def record_console_error(message: ConsoleMessage, errors: list[str]) -> None:
+    if message.type == "error":
+        # For a failed load the text says only "404"; the location names the resource.
+        errors.append(f"{message.text} — {message.location.get('url', '')}")
+
+
 @pytest.fixture
 def page(browser: Browser, live_server, browser_errors: list[str]) -> Iterator[Page]:
     """A fresh browser context — a new guest with no cookies — pointed at the live server."""
     context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
     context.set_default_timeout(5_000)
     tab = context.new_page()
-    tab.on(
-        "console", lambda message: message.type == "error" and browser_errors.append(message.text)
-    )
+    tab.on("console", lambda message: record_console_error(message, browser_errors))
     tab.on("pageerror", lambda error: browser_errors.append(str(error)))
     yield tab
     context.close()
