@@ -4,8 +4,10 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from codes.knowledge import date_of_service_parse, knowledge_build
 from codes.models import Code, CodeGroup, CodeSystem, Modifier
 from codes.normalize import BY_URL_PREFIX, code_key
 from codes.pages import SECTION_TITLES, near_matches, related_codes, spelling_for_prefix
@@ -116,6 +118,8 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
             content_type="text/plain",
         )
     show_content = admission is None or admission.granted
+    show_sections = show_content and request.user.is_authenticated
+    dos, dos_error = date_of_service_parse(raw=request.GET.get("dos"), today=timezone.localdate())
     context = {
         "code": code_obj,
         "system": code_obj.system,
@@ -124,8 +128,11 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
         "admission": admission,
         "usage": admission.usage if admission else None,
         "show_content": show_content,
-        "show_sections": show_content and request.user.is_authenticated,
+        "show_sections": show_sections,
         "locked_section_titles": SECTION_TITLES,
+        # Built only for a viewer who unlocked them: locked text never reaches the template.
+        "knowledge": knowledge_build(code=code_obj, dos=dos) if show_sections else None,
+        "dos_error": dos_error,
     }
     return render(request, "codes/code_detail.html", context)
 
