@@ -68,6 +68,8 @@ def date_of_service_parse(*, raw: str | None, today: datetime.date) -> tuple[dat
 
 # --- Plain-language meanings of the CMS indicators -----------------------------------------------
 
+# Statuses under which the fee schedule's RVUs give the national payment.
+PRICED_STATUSES = {"A", "R", "T"}
 STATUS_MEANINGS = {
     "A": "Active: paid separately under the fee schedule.",
     "B": "Bundled: always paid as part of another service, never on its own.",
@@ -388,6 +390,16 @@ class Payment:
     chart: SafeString
 
     @property
+    def priced(self) -> bool:
+        """Whether the fee schedule sets a national amount: a carrier-priced, bundled or
+        excluded code carries zeros, and a '$0.00' payment would mislead."""
+        return self.line.status_code in PRICED_STATUSES
+
+    @property
+    def status_meaning(self) -> str:
+        return STATUS_MEANINGS.get(self.line.status_code, "")
+
+    @property
     def indicators(self) -> list[tuple[str, str, str]]:
         """(indicator name, value, meaning) for each payment indicator the line carries."""
         line = self.line
@@ -420,7 +432,7 @@ def payment_for_lines(*, lines: list[RvuLine], dos: datetime.date) -> Payment | 
         line=main,
         components=[line for line in chosen if line is not main],
         in_force=bool(in_force),
-        chart=rvu_chart(line=main),
+        chart=rvu_chart(line=main) if main.status_code in PRICED_STATUSES else SafeString(""),
     )
 
 

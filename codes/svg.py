@@ -20,9 +20,9 @@ PARTS = (  # (label, fill) in the order the bars stack
     ("Practice expense", "#b5542a"),
     ("Malpractice", "#5f6b78"),
 )
-WIDTH = 600
-LABEL_WIDTH = 112
-BAR_SPAN = 300  # the longest bar; the others are drawn to scale against it
+WIDTH = 500
+LABEL_WIDTH = 100
+BAR_SPAN = 220  # the longest bar; the others are drawn to scale against it
 ROW_HEIGHT = 34
 BAR_HEIGHT = 20
 TOP = 6
@@ -58,7 +58,7 @@ def rvu_chart(*, line: RvuLine) -> SafeString:
         xmlns="http://www.w3.org/2000/svg",
         viewBox=f"0 0 {WIDTH} {height}",
         role="img",
-        **{"font-family": "system-ui, sans-serif", "font-size": "13"},
+        **{"font-family": "system-ui, sans-serif", "font-size": "14"},
         **{"class": "rvu-chart", "aria-labelledby": f"{chart_id}-title {chart_id}-desc"},
     )
     title = ElementTree.SubElement(svg, "title", id=f"{chart_id}-title")
@@ -102,5 +102,5 @@ def rvu_chart(*, line: RvuLine) -> SafeString:
             svg, "rect", x=f"{x:g}", y=f"{legend_y - 10}", width="12", height="12", fill=fill
         )
         _text(svg, x + 17, legend_y, name, **{"class": "rvu-chart__legend"})
-        x += 17 + 8 * len(name) + 18
+        x += 17 + 7 * len(name) + 24
     return mark_safe(ElementTree.tostring(svg, encoding="unicode"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from xml.etree import ElementTree
 
 import pytest
@@ -371,3 +372,21 @@ def test_history_is_grouped_by_year_with_see_also_and_the_family(member, knowled
     assert "Revised" in card and "Added" in card
     assert 'href="/cpt/64635/"' in card and SECTION_TEXT["see_also"] in card
     assert "Paravertebral facet joint injections" in card and 'href="#family"' in card
+
+
+def test_a_code_the_contractor_prices_shows_no_zero_payment(member, cpt):
+    make_code("0213T", system=cpt)
+    line(
+        code="0213T",
+        status_code="C",
+        work_rvu=Decimal("0.00"),
+        nonfacility_pe_rvu=None,
+        facility_pe_rvu=None,
+        mp_rvu=Decimal("0.00"),
+        nonfacility_total=None,
+        facility_total=None,
+        global_days="XXX",
+    ).save()
+    card = section(member.get("/cpt/0213T/").content.decode(), "payment")
+    assert "No national payment: status C" in card and "Carrier priced" in card
+    assert "$0.00" not in card and "<svg" not in card
