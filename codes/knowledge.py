@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db.models import (
     Case,
     CharField,
+    Choices,
     F,
     FilteredRelation,
     IntegerField,
@@ -391,9 +392,7 @@ class Payment:
 
     @property
     def priced(self) -> bool:
-        """Whether the fee schedule sets a national amount: a carrier-priced, bundled or
-        excluded code carries zeros, and a '$0.00' payment would mislead."""
-        return self.line.status_code in PRICED_STATUSES
+        return is_priced(self.line)
 
     @property
     def status_meaning(self) -> str:
@@ -416,6 +415,12 @@ class Payment:
         return [(name, value, meanings.get(value, "")) for name, value, meanings in rows if value]
 
 
+def is_priced(line: RvuLine) -> bool:
+    """Whether the fee schedule sets a national amount for the line: a carrier-priced, bundled
+    or excluded code carries zeros, and a '$0.00' payment would mislead."""
+    return line.status_code in PRICED_STATUSES or not line.status_code
+
+
 def payment_for_lines(*, lines: list[RvuLine], dos: datetime.date) -> Payment | None:
     """Pick the release in force on the date of service (or the oldest one, flagged) from a
     code's fee schedule lines; its line without a modifier is the global service."""
@@ -432,7 +437,7 @@ def payment_for_lines(*, lines: list[RvuLine], dos: datetime.date) -> Payment | 
         line=main,
         components=[line for line in chosen if line is not main],
         in_force=bool(in_force),
-        chart=rvu_chart(line=main) if main.status_code in PRICED_STATUSES else SafeString(""),
+        chart=rvu_chart(line=main) if is_priced(main) else SafeString(""),
     )
 
 
@@ -455,11 +460,11 @@ class NcciPair:
 
     @property
     def indicator_label(self) -> str:
-        return NcciEdit.Indicator(self.indicator).label if self.indicator else ""
+        return _label(NcciEdit.Indicator, self.indicator)
 
     @property
     def setting_label(self) -> str:
-        return NcciEdit.Setting(self.setting).label if self.setting else ""
+        return _label(NcciEdit.Setting, self.setting)
 
 
 @dataclass(frozen=True)
@@ -472,15 +477,20 @@ class MueLimit:
 
     @property
     def service_label(self) -> str:
-        return MueValue.Service(self.service).label
+        return _label(MueValue.Service, self.service)
 
     @property
     def adjudication_label(self) -> str:
-        return MueValue.Adjudication(self.adjudication).label
+        return _label(MueValue.Adjudication, self.adjudication)
 
     @property
     def adjudication_meaning(self) -> str:
         return MUE_MEANINGS.get(self.adjudication, "")
+
+
+def _label(choices: type[Choices], value: str | int) -> str:
+    """A choice's label; an imported value outside the choices shows as itself, not a 500."""
+    return dict(choices.choices).get(value, str(value))
 
 
 def _code_url(slug: str | None, code: str) -> str:
@@ -569,8 +579,10 @@ def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[M
                 effective_date=start,
             )
     pairs.sort(key=lambda p: (not p.is_column1, p.other, p.setting, p.effective_date))
-    services = [choice.value for choice in MueValue.Service]
-    return pairs, sorted(latest.values(), key=lambda m: services.index(m.service))
+    order = {choice.value: index for index, choice in enumerate(MueValue.Service)}
+    return pairs, sorted(
+        latest.values(), key=lambda m: (order.get(m.service, len(order)), m.service)
+    )
 
 
 # --- Editor-curated lists ------------------------------------------------------------------------
@@ -630,7 +642,8 @@ def coverage_as_of(*, code: Code, dos: datetime.date) -> list[CoverageReference]
         Q(end_date__isnull=True) | Q(end_date__gte=dos),
         code_id=code.pk,
     )
-    return sorted(found, key=lambda ref: (COVERAGE_ORDER.index(ref.kind), ref.number))
+    order = {kind: index for index, kind in enumerate(COVERAGE_ORDER)}
+    return sorted(found, key=lambda ref: (order.get(ref.kind, len(order)), ref.number))
 
 
 def history_by_year(*, code: Code) -> list[tuple[int, list[CodeHistory]]]:
@@ -668,7 +681,7 @@ class Knowledge:
         """(label, meaning) of each modifier indicator the listed edits use."""
         used = sorted({pair.indicator for pair in self.ncci})
         return [
-            (NcciEdit.Indicator(value).label, NCCI_INDICATOR_MEANINGS[value])
+            (_label(NcciEdit.Indicator, value), NCCI_INDICATOR_MEANINGS[value])
             for value in used
             if value in NCCI_INDICATOR_MEANINGS
         ]

@@ -390,3 +390,17 @@ def test_a_code_the_contractor_prices_shows_no_zero_payment(member, cpt):
     card = section(member.get("/cpt/0213T/").content.decode(), "payment")
     assert "No national payment: status C" in card and "Carrier priced" in card
     assert "$0.00" not in card and "<svg" not in card
+
+
+def test_an_indicator_outside_the_published_values_shows_as_itself(member, knowledge):
+    NcciEdit.objects.create(
+        column1="64494",
+        column2="64999",
+        modifier_indicator="7",
+        effective_date=datetime.date(2015, 1, 1),
+    )
+    MueValue.objects.filter(code="64494").update(service="lab")
+    response = member.get("/cpt/64494/")
+    assert response.status_code == 200
+    card = section(response.content.decode(), "ncci")
+    assert "<td>7</td>" in card and ">lab</th>" in card
