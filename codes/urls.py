@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from codes import views
+from codes import search_views, views
 
 app_name = "codes"
 
@@ -8,6 +8,8 @@ SYSTEM_PREFIXES = r"(?P<system>cpt|hcpcs|icd-10-cm)"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", search_views.search, name="search"),
+    path("search/suggest/", search_views.suggest, name="search_suggest"),
     path("modifiers/<str:modifier>/", views.modifier_detail, name="modifier_detail"),
     re_path(rf"^{SYSTEM_PREFIXES}/$", views.system_detail, name="system_detail"),
     re_path(

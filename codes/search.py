@@ -1,0 +1,801 @@
+"""Case2Code: one search box for every code, and the counts the browse pages show.
+
+A query is read for its shape before the database is asked anything:
+
+- one code, spelled as any system spells it (`64494`, `j1100`, `M54.50`, `m5450`): its page;
+- the start of a code (`6449`, `J11`, `M54.5`, `992*`): the codes that begin so, in code order;
+- a range (`64490-64495`, `99202–99215`, `M54.0 to M54.9`): the codes in it, in code order;
+- several codes (`99213, 99214`): those codes;
+- words: full-text search over the descriptors (short weighted A, medium and official B, ours
+  C), ranked, abbreviations expanded through `SearchSynonym`. When no code holds every word, a
+  second, fuzzy pass takes codes holding any of them, word beginnings, and short descriptors
+  that are spelled alike (trigram similarity), so typos still find their codes.
+
+Results carry the code, its short title and the first sentence of our plain-language text,
+never the official descriptor (the search matches on it; the page shows it, metered).
+Input that cannot be searched (a NUL byte, a query longer than `MAX_QUERY_LENGTH`, an unknown
+filter) raises `QueryRejected` before any SQL runs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVectorField,
+)
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Func,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.expressions import CombinedExpression, RawSQL
+from django.db.models.functions import Cast
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from codes.models import Code, CodeGroup, CodeSystem, SearchSynonym
+from codes.normalize import BY_URL_PREFIX, SYSTEMS, code_key
+from codes.pages import near_matches
+
+MAX_QUERY_LENGTH = 200
+PAGE_SIZE = 25
+MAX_PAGE = 10_000
+MAX_WORDS = 12  # words past this add cost and almost never change the answer
+MAX_LISTED_CODES = 25
+SUGGEST_LIMIT = 8
+FUZZY_MIN_LENGTH = 4  # shorter words are spelled alike by too many descriptors to help
+CONFIG = "english"  # the text-search configuration of Code.search_vector
+
+QueryKind = Literal["empty", "blank", "code", "codes", "range", "words"]
+Status = Literal["active", "deleted", "all"]
+STATUSES: tuple[Status, ...] = ("active", "deleted", "all")
+
+
+class QueryRejected(ValueError):
+    """Input that is not searched at all; the message is shown to the person who typed it."""
+
+
+# --- Reading the query ------------------------------------------------------------------------
+
+# Letters from other scripts that look like Latin ones: a code typed or pasted with them
+# (a Cyrillic М in М54.50) is still the code the person meant.
+LOOKALIKES = str.maketrans(
+    "АВЕКМНОРСТУХІЈЅаеорсухіјѕΑΒΕΖΗΙΚΜΝΟΡΤΥΧο",
+    "ABEKMHOPCTYXIJSaeopcyxijsABEZHIKMNOPTYXo",
+)
+DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹘﹣", "-"))
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+
+# A code or the start of one, without its dot: CPT/HCPCS/ICD all fit one of these shapes.
+CODE_SHAPE = re.compile(r"[A-Z]\d[0-9A-Z]{0,5}|\d[0-9A-Z]{0,4}")
+RANGE_SHAPE = re.compile(r"(\S+?)\s*(?:-|\s(?:to|through|thru)\s)\s*(\S+)", re.IGNORECASE)
+TOKEN_EDGE = "\"'.,;:!?()[]{}<>«»“”‘’"
+ALNUM_RUN = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    kind: QueryKind
+    text: str = ""  # the query as we read it, shown back in the box
+    spelling: str = ""  # "code": upper case, dot as typed (J11.00 vs J1100)
+    key: str = ""  # "code": compact form; "range": low end
+    high: str = ""  # "range": high end
+    keys: tuple[str, ...] = ()  # "codes"
+    words: tuple[str, ...] = ()  # "words" (and the fallback for a code-like word)
+
+
+def _clean(raw: str) -> str:
+    if "\x00" in raw:
+        raise QueryRejected("The search contained a NUL character, which no code or word has.")
+    if len(raw) > MAX_QUERY_LENGTH:
+        raise QueryRejected(
+            f"Searches are limited to {MAX_QUERY_LENGTH} characters; this one had {len(raw):,}."
+        )
+    text = unicodedata.normalize("NFKC", raw).translate(DASHES)
+    text = "".join(" " if unicodedata.category(ch) in INVISIBLE_CATEGORIES else ch for ch in text)
+    return " ".join(text.split())
+
+
+def _code_shaped(token: str) -> str | None:
+    """The compact key `token` would be as a code or code prefix, or None."""
+    ascii_token = token.translate(LOOKALIKES).strip(TOKEN_EDGE).rstrip("*").upper()
+    if not ascii_token.isascii() or ascii_token.count(".") > 1 or ascii_token.startswith("."):
+        return None
+    compact = ascii_token.replace(".", "")
+    return compact if CODE_SHAPE.fullmatch(compact) else None
+
+
+def _full_code(token: str) -> str | None:
+    """The key of `token` if some system would accept it as a whole code."""
+    key = _code_shaped(token)
+    if key is None or token.rstrip().endswith("*"):
+        return None
+    spelled = token.translate(LOOKALIKES).strip(TOKEN_EDGE)
+    return key if any(s.canonical(spelled) for s in SYSTEMS.values()) else None
+
+
+def _words(text: str) -> tuple[str, ...]:
+    tokens = [t.strip(TOKEN_EDGE).lower() for t in text.split()]
+    return tuple(t for t in tokens if any(ch.isalnum() for ch in t))[:MAX_WORDS]
+
+
+def query_parse(*, raw: str) -> ParsedQuery:
+    """Read what was typed; raises QueryRejected for input that is never searched."""
+    text = _clean(raw)
+    if not text:
+        return ParsedQuery(kind="empty")
+    if not any(ch.isalnum() for ch in text):
+        return ParsedQuery(kind="blank", text=text)
+    words = _words(text)
+    tokens = text.replace(",", " ").split()
+    if len(tokens) == 1:
+        key = _code_shaped(tokens[0])
+        if key is not None:
+            spelling = tokens[0].translate(LOOKALIKES).strip(TOKEN_EDGE).rstrip("*").upper()
+            return ParsedQuery(kind="code", text=text, spelling=spelling, key=key, words=words)
+    if 1 < len(tokens) <= MAX_LISTED_CODES:
+        keys = [_full_code(token) for token in tokens]
+        if all(keys):
+            return ParsedQuery(kind="codes", text=text, keys=tuple(dict.fromkeys(keys)))
+    ends = RANGE_SHAPE.fullmatch(text)
+    if ends:
+        low, high = _range_ends(ends.group(1), ends.group(2))
+        if low and high:
+            low, high = sorted((low, high))
+            return ParsedQuery(kind="range", text=text, key=low, high=high, words=words)
+    return ParsedQuery(kind="words", text=text, words=words)
+
+
+def _range_ends(first: str, second: str) -> tuple[str | None, str | None]:
+    """Both ends' keys when one system accepts both as codes."""
+    a = first.translate(LOOKALIKES).strip(TOKEN_EDGE)
+    b = second.translate(LOOKALIKES).strip(TOKEN_EDGE)
+    if any(s.canonical(a) and s.canonical(b) for s in SYSTEMS.values()):
+        return code_key(a), code_key(b)
+    return None, None
+
+
+def key_successor(key: str) -> str | None:
+    """The smallest key greater than every key starting with `key` (None: no such key).
+
+    Keys are upper-case letters and digits, which every collation orders digits first and
+    letters in alphabet order, so `key >= p AND key < key_successor(p)` is a prefix match that
+    a plain b-tree index answers whatever the database's collation.
+    """
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    chars = list(key)
+    while chars:
+        position = alphabet.find(chars[-1])
+        if 0 <= position < len(alphabet) - 1:
+            chars[-1] = alphabet[position + 1]
+            return "".join(chars)
+        chars.pop()
+    return None
+
+
+def page_parse(*, raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 1
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+        raise QueryRejected(f"The page number must be a whole number from 1 to {MAX_PAGE:,}.")
+    return int(raw)
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+GROUP_SLUG = re.compile(r"[-a-z0-9]{1,120}")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    system: str = ""  # a system slug, or every system
+    status: Status = "active"
+    group: CodeGroup | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.system or self.group)
+
+    def as_params(self) -> dict[str, str]:
+        params = {}
+        if self.system:
+            params["system"] = self.system
+        if self.status != "active":
+            params["status"] = self.status
+        if self.group is not None:
+            params["group"] = self.group.slug
+        return params
+
+
+def filters_parse(*, system: str = "", status: str = "", group: str = "") -> SearchFilters:
+    """Validate the filters from the query string; a group is looked up (one query)."""
+    slug = ""
+    if system:
+        wanted = system.strip().lower()
+        spelling = SYSTEMS.get(wanted) or BY_URL_PREFIX.get(wanted)
+        if spelling is None:
+            raise QueryRejected("Choose a code set from the list: CPT, HCPCS or ICD-10-CM.")
+        slug = spelling.slug
+    if status and status not in STATUSES:
+        raise QueryRejected("Status must be active, deleted or all.")
+    found = None
+    if group:
+        if not slug:
+            raise QueryRejected("A group is searched within its code set: choose the code set too.")
+        if not GROUP_SLUG.fullmatch(group):
+            raise QueryRejected("That group does not exist.")
+        found = (
+            CodeGroup.objects.select_related("system").filter(system__slug=slug, slug=group).first()
+        )
+        if found is None:
+            raise QueryRejected("That group does not exist in this code set.")
+    return SearchFilters(system=slug, status=status or "active", group=found)  # type: ignore[arg-type]
+
+
+GROUP_TREE_SQL = f"""
+WITH RECURSIVE tree(id) AS (
+    SELECT %s::bigint
+    UNION ALL
+    SELECT g.id FROM {CodeGroup._meta.db_table} g JOIN tree ON g.parent_id = tree.id
+)
+SELECT id FROM tree
+"""
+
+RESULT_FIELDS = (
+    "id",
+    "code",
+    "key",
+    "short_descriptor",
+    "plain_language",
+    "status",
+    "is_addon",
+    "is_billable",
+    "system_id",
+    "system__slug",
+    "system__short_name",
+    "system__sort",
+)
+
+
+def _scope(filters: SearchFilters, *, status: bool = True):
+    codes = Code.objects.select_related("system").only(*RESULT_FIELDS)
+    if filters.system:
+        codes = codes.filter(system__slug=filters.system)
+    if status and filters.status != "all":
+        codes = codes.filter(status=filters.status)
+    if filters.group is not None:
+        codes = codes.filter(group_id__in=RawSQL(GROUP_TREE_SQL, [filters.group.pk]))
+    return codes
+
+
+def _in_key_range(low: str, high_prefix: str) -> Q:
+    """Keys from `low` up to every key that starts with `high_prefix`."""
+    upper = key_successor(high_prefix)
+    return Q(key__gte=low, key__lt=upper) if upper else Q(key__gte=low)
+
+
+# --- Words -----------------------------------------------------------------------------------
+
+# Postgres's english configuration drops these words, so a query term made only of one would
+# match nothing; they are left out before the query is built ("ct abdomen with contrast").
+STOPWORD_TEXT = (
+    "a about above after again against all am an and any are as at be because been before "
+    "being below between both but by can did do does doing don down during each few for "
+    "from further had has have having he her here hers herself him himself his how i if in "
+    "into is it its itself just me more most my myself no nor not now of off on once only "
+    "or other our ours ourselves out over own same she should so some such t than that the "
+    "their theirs them themselves then there these they this those through to too under "
+    "until up very was we were what when where which while who whom why will with you your "
+    "yours yourself yourselves s"
+)
+STOPWORDS = frozenset(STOPWORD_TEXT.split())
+
+
+@dataclass(frozen=True)
+class Term:
+    """One typed word and what it may also mean (`inj` → injection)."""
+
+    typed: str
+    expansions: tuple[str, ...] = ()
+
+    def query(self, *, prefix: bool = False) -> SearchQuery:
+        """The word or any of its expansions; with `prefix`, also any word it begins."""
+        query = SearchQuery(self.typed, search_type="plain", config=CONFIG)
+        for expansion in self.expansions:
+            query |= SearchQuery(expansion, search_type="plain", config=CONFIG)
+        if prefix:
+            for run in ALNUM_RUN.findall(self.typed):
+                if len(run) >= 2:  # only letters and digits: safe in to_tsquery's syntax
+                    query |= SearchQuery(f"{run}:*", search_type="raw", config=CONFIG)
+        return query
+
+    @property
+    def checkable(self) -> bool:
+        """A plain word that may be a misspelling (abbreviations we know are not)."""
+        return not self.expansions and self.typed.isalnum() and len(self.typed) >= 3
+
+
+def _meaningful(text: str) -> bool:
+    return any(run not in STOPWORDS for run in ALNUM_RUN.findall(text))
+
+
+def terms_build(*, words: tuple[str, ...]) -> list[Term]:
+    """Each word with its synonyms, one query; two-word synonyms (`office visit`) count too."""
+    if not words:
+        return []
+    candidates = set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    means: dict[str, list[str]] = {}  # what a typed abbreviation stands for
+    abbreviated: dict[str, list[str]] = {}  # how descriptors abbreviate a typed word
+    # Both ways: "inj" also means injection, and "injection" also finds the short
+    # descriptors that abbreviate it to "inj" (the most telling field, weighted A).
+    rows = SearchSynonym.objects.filter(Q(term__in=candidates) | Q(expansion__in=candidates))
+    for term, expansion in rows.values_list("term", "expansion"):
+        if term in candidates:
+            means.setdefault(term, []).append(expansion)
+        if expansion in candidates:
+            abbreviated.setdefault(expansion, []).append(term)
+    terms: list[Term] = []
+    skip = False
+    for a, b in zip(words, [*words[1:], None], strict=True):
+        if skip:
+            skip = False
+            continue
+        pair = f"{a} {b}" if b else None
+        typed = pair if pair in means else a
+        skip = typed == pair
+        expansions = [e for e in means.get(typed, []) if _meaningful(e)]
+        if means.get(typed) and not expansions:
+            continue  # it stands for a word the text search ignores ("w/" for with)
+        if not expansions and not _meaningful(typed):
+            continue  # a word the text search ignores
+        terms.append(Term(typed=typed, expansions=(*expansions, *abbreviated.get(typed, ()))))
+    return terms
+
+
+def _all_of(queries: list[SearchQuery]) -> SearchQuery:
+    combined = queries[0]
+    for query in queries[1:]:
+        combined &= query
+    return combined
+
+
+def _any_of(queries: list[SearchQuery]) -> SearchQuery:
+    combined = queries[0]
+    for query in queries[1:]:
+        combined |= query
+    return combined
+
+
+# Weights for D, C, B, A: a word in the official descriptors (A short, B medium and long) says
+# what the code is; the same word in our explanation (C) often names a neighbouring code.
+RANK_WEIGHTS = [0.01, 0.05, 0.5, 1.0]
+
+
+def _rank(query: SearchQuery) -> SearchRank:
+    return SearchRank(F("search_vector"), query, weights=RANK_WEIGHTS)
+
+
+class OfficialWords(Func):
+    """The search vector cut to the official descriptors' words (weights A and B)."""
+
+    template = "ts_filter(%(expressions)s, '{a,b}')"
+    output_field = SearchVectorField()
+
+
+def _count_of(conditions: list[SearchQuery], *, field: str) -> CombinedExpression | Value:
+    """How many of `conditions` the vector `field` meets."""
+    total: CombinedExpression | Value = Value(0)
+    for condition in conditions:
+        met = Case(When(**{field: condition}, then=Value(1)), default=Value(0))
+        total = CombinedExpression(total, "+", met)
+    return total
+
+
+def _ranked(codes, terms: list[Term], *, partial: bool = False):
+    """Ranked (id, found, lexemes) rows of the codes holding every word, best first.
+
+    First key: how many words the official descriptors themselves hold. It keeps a code that
+    is what was asked for (lumbar facet injection: 64493) above one whose explanation merely
+    mentions it (a diagnosis that supports the injection). With `partial`, codes holding all
+    the words but one qualify too, and those holding more come first.
+    """
+    queries = [term.query() for term in terms]
+    everything = _all_of(queries)
+    if partial:
+        condition = Q()
+        for left_out in range(len(queries)):
+            rest = queries[:left_out] + queries[left_out + 1 :]
+            condition |= Q(search_vector=_all_of(rest))
+        matching = codes.filter(condition).annotate(
+            words_held=_count_of(queries, field="search_vector")
+        )
+        lexemes = _any_of(queries)
+        order = ["-words_held", "-official_hits", "-rank"]
+    else:
+        matching, lexemes = codes.filter(search_vector=everything), everything
+        order = ["-official_hits", "-rank"]
+    return (
+        matching.alias(official=OfficialWords(F("search_vector")))
+        .annotate(
+            official_hits=_count_of(queries, field="official"),
+            rank=_rank(lexemes),
+            found=Window(Count("id")),
+            lexemes=Cast(lexemes, TextField()),
+        )
+        .order_by(*order, "system__sort", "key")
+        .values_list("id", "found", "lexemes")
+    )
+
+
+# One statement for the words of a query that found nothing: is each word in any code's text,
+# and if not, the most alike word of the descriptors of codes whose short descriptor is spelled
+# like it (trigram index, threshold set for this statement only), with what that word stands
+# for when it is one of our abbreviations.
+SPELLINGS_SQL = f"""
+SELECT typed, known, closest, (
+    SELECT string_agg(s.expansion, '|') FROM {SearchSynonym._meta.db_table} s
+    WHERE s.term = closest
+)
+FROM (
+    SELECT typed, known, CASE WHEN known THEN NULL ELSE (
+        SELECT word FROM (
+            SELECT split.word, count(*) AS uses FROM (
+                SELECT regexp_split_to_table(
+                    lower(c.short_descriptor || ' ' || c.long_descriptor), '[^a-z0-9]+'
+                ) AS word
+                FROM (
+                    SELECT short_descriptor, long_descriptor FROM {Code._meta.db_table}
+                    WHERE UPPER(short_descriptor) %%> upper(typed) LIMIT 100
+                ) c
+            ) split
+            WHERE length(split.word) >= 3 AND split.word <> typed
+            GROUP BY split.word
+        ) words
+        WHERE similarity(word, typed) >= 0.3
+        ORDER BY similarity(word, typed) DESC, uses DESC, word
+        LIMIT 1
+    ) END AS closest
+    FROM (
+        SELECT typed, EXISTS (
+            SELECT 1 FROM {Code._meta.db_table}
+            WHERE search_vector @@ plainto_tsquery('{CONFIG}', typed)
+        ) AS known
+        FROM (SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)) AS config,
+             unnest(%s::text[]) AS typed
+    ) AS checked
+) AS respelled
+"""
+
+
+@dataclass(frozen=True)
+class Spelling:
+    typed: str
+    known: bool
+    closest: str | None
+    expansions: tuple[str, ...] = ()
+
+
+def spellings_check(*, words: list[str]) -> dict[str, Spelling]:
+    """Which words some code holds, and the closest known spelling of the others."""
+    words = list(dict.fromkeys(words))[:MAX_WORDS]
+    if not words:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(SPELLINGS_SQL, [words])
+        rows = cursor.fetchall()
+    return {
+        typed: Spelling(typed, known, closest, tuple(filter(None, (expansions or "").split("|"))))
+        for typed, known, closest, expansions in rows
+    }
+
+
+LEXEME = re.compile(r"'((?:[^']|'')+)'")
+HIGHLIGHT_WORD = re.compile(r"[A-Za-z0-9]+(?:[/&][A-Za-z0-9]+)*")
+MAX_STEM_SUFFIX = 5  # english stems drop at most a few letters: inject|ion, evalu|ation
+
+
+def lexemes_parse(*, tsquery: str) -> frozenset[str]:
+    return frozenset(m.replace("''", "'") for m in LEXEME.findall(tsquery or ""))
+
+
+def _lexeme_matches(word: str, lexemes: frozenset[str]) -> bool:
+    for lexeme in lexemes:
+        if word == lexeme:
+            return True
+        if (
+            len(lexeme) >= 4
+            and word.startswith(lexeme)
+            and len(word) - len(lexeme) <= MAX_STEM_SUFFIX
+        ):
+            return True
+        # stems spell a final y as i: "biopsi" for biopsy, "injuri" for injury
+        if lexeme.endswith("i") and len(lexeme) >= 4 and word == lexeme[:-1] + "y":
+            return True
+    return False
+
+
+def text_highlight(*, text: str, lexemes: frozenset[str]) -> SafeString:
+    """`text`, escaped, with the words the query matched in <mark>."""
+    if not lexemes or not text:
+        return escape(text)
+    parts: list[str] = []
+    last = 0
+    for match in HIGHLIGHT_WORD.finditer(text):
+        if _lexeme_matches(match.group().lower(), lexemes):
+            parts.append(escape(text[last : match.start()]))
+            parts.append(f"<mark>{escape(match.group())}</mark>")
+            last = match.end()
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # every piece was escaped above
+
+
+# --- Running a search ------------------------------------------------------------------------
+
+OutcomeKind = Literal[
+    "empty",
+    "blank",
+    "redirect",
+    "choices",
+    "codes",
+    "prefix",
+    "range",
+    "words",
+    "corrected",
+    "partial",
+    "none",
+]
+
+
+@dataclass
+class SearchOutcome:
+    query: ParsedQuery
+    filters: SearchFilters
+    kind: OutcomeKind
+    hits: list[Code] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    page_size: int = PAGE_SIZE
+    redirect_to: str = ""
+    searched_for: str = ""  # "corrected": the words searched instead of the typed ones
+    spellings: list[str] = field(default_factory=list)  # close spellings of unmatched words
+    near_codes: list[Code] = field(default_factory=list)  # codes spelled like a code query
+    missing: list[str] = field(default_factory=list)  # "codes": keys not found
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def past_end(self) -> bool:
+        return self.total > 0 and self.page > self.pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1
+
+    @property
+    def has_previous(self) -> bool:
+        return 1 < self.page <= self.pages
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _page_of(ranked, filters: SearchFilters, *, page: int, page_size: int):
+    """One page of codes from ranked (id, found, lexemes) rows, and the count of them all.
+
+    Ranking and counting run over ids alone, so a word that thousands of codes hold costs no
+    wide rows; the page's codes are fetched by id in a second, small query.
+    """
+    start = (page - 1) * page_size
+    rows = list(ranked[start : start + page_size])
+    if not rows:
+        total = 0 if page == 1 else ranked.order_by().count()  # past the end: say how many
+        return [], total, frozenset()
+    found = _scope(filters, status=False).filter(pk__in=[row[0] for row in rows])
+    by_id = {code.pk: code for code in found}
+    hits = [by_id[row[0]] for row in rows if row[0] in by_id]
+    return hits, rows[0][1], lexemes_parse(tsquery=rows[0][2] or "")
+
+
+def _decorate(hits: list[Code], lexemes: frozenset[str] = frozenset()) -> list[Code]:
+    """Give each hit its highlighted title and snippet (our own text, first sentence only)."""
+    for hit in hits:
+        hit.title_html = text_highlight(text=hit.short_descriptor, lexemes=lexemes)
+        hit.snippet_html = text_highlight(text=hit.first_sentence(), lexemes=lexemes)
+    return hits
+
+
+def search_run(*, query: ParsedQuery, filters: SearchFilters, page: int = 1) -> SearchOutcome:
+    """Answer one search with a handful of indexed queries (see bench/search.py)."""
+    outcome = SearchOutcome(query=query, filters=filters, kind="none", page=page)
+    if query.kind in ("empty", "blank"):
+        if query.kind == "empty" and filters.narrowed:
+            return _listing(outcome, _scope(filters), "prefix")
+        outcome.kind = query.kind
+        return outcome
+    if query.kind == "code":
+        return _code_search(outcome)
+    if query.kind == "codes":
+        found = list(
+            _scope(filters, status=False).filter(key__in=query.keys).order_by("system__sort", "key")
+        )
+        outcome.missing = sorted(set(query.keys) - {hit.key for hit in found})
+        if found:
+            outcome.kind, outcome.hits, outcome.total = "codes", _decorate(found), len(found)
+        return outcome
+    if query.kind == "range":
+        codes = _scope(filters).filter(_in_key_range(query.key, query.high))
+        return _listing(outcome, codes, "range")
+    return _words_search(outcome)
+
+
+def _listing(outcome: SearchOutcome, codes, kind: OutcomeKind) -> SearchOutcome:
+    """Codes in code order, a page of them and their count in one query (an index range)."""
+    count = codes.order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")
+    start = (outcome.page - 1) * outcome.page_size
+    ordered = codes.annotate(found=Subquery(count)).order_by("system__sort", "key")
+    hits = list(ordered[start : start + outcome.page_size])
+    total = hits[0].found if hits else 0
+    if not hits and outcome.page > 1:
+        total = codes.count()  # past the end: still say how many there are
+    outcome.hits, outcome.total = _decorate(hits), total
+    outcome.kind = kind if total else "none"
+    return outcome
+
+
+def _code_search(outcome: SearchOutcome) -> SearchOutcome:
+    query, filters = outcome.query, outcome.filters
+    # An exact code goes to its page whatever its status: a deleted code's page says so.
+    found = list(_scope(filters, status=False).filter(key=query.key))
+    spelled = [hit for hit in found if hit.code.upper() == query.spelling]
+    winners = spelled or found
+    if len(winners) == 1 and winners[0].is_billable:
+        outcome.kind, outcome.redirect_to = "redirect", winners[0].get_absolute_url()
+        return outcome
+    if len(winners) > 1:
+        winners.sort(key=lambda hit: (hit.system.sort, hit.key))
+        outcome.kind, outcome.hits, outcome.total = "choices", _decorate(winners), len(winners)
+        return outcome
+    _listing(outcome, _scope(filters).filter(_in_key_range(query.key, query.key)), "prefix")
+    if outcome.total:
+        return outcome
+    # Nothing starts so: the "code" may be a word after all (b12, covid19).
+    words = _words_search(SearchOutcome(query=query, filters=filters, kind="none", page=1))
+    if words.total:
+        return words
+    outcome.near_codes = near_matches(
+        system=CodeSystem.objects.filter(slug=filters.system).first() if filters.system else None,
+        raw=query.key,
+    )
+    return outcome
+
+
+def _words_search(outcome: SearchOutcome) -> SearchOutcome:
+    """Every word; else the words respelled; else all the words but one."""
+    terms = terms_build(words=outcome.query.words)
+    if not terms:
+        return outcome
+    codes = _scope(outcome.filters)
+    pager = {"page": outcome.page, "page_size": outcome.page_size}
+    hits, total, lexemes = _page_of(_ranked(codes, terms), outcome.filters, **pager)
+    kind: OutcomeKind = "words"
+    if not total:
+        spellings = spellings_check(words=[t.typed for t in terms if t.checkable])
+        respelled = _respelled(terms, spellings)
+        if respelled != terms and respelled:
+            hits, total, lexemes = _page_of(_ranked(codes, respelled), outcome.filters, **pager)
+            kind, outcome.searched_for = "corrected", " ".join(t.typed for t in respelled)
+        if not total and len(respelled) > 1:
+            hits, total, lexemes = _page_of(
+                _ranked(codes, respelled, partial=True), outcome.filters, **pager
+            )
+            kind = "partial"
+        if not total:
+            outcome.spellings = [s.closest for s in spellings.values() if s.closest]
+    outcome.hits, outcome.total = _decorate(hits, lexemes), total
+    if total:
+        outcome.kind = kind
+    return outcome
+
+
+def _respelled(terms: list[Term], spellings: dict[str, Spelling]) -> list[Term]:
+    """The terms with each word no code holds replaced by its closest spelling (or dropped)."""
+    respelled = []
+    for term in terms:
+        spelling = spellings.get(term.typed)
+        if spelling is None or spelling.known:
+            respelled.append(term)
+        elif spelling.closest:
+            respelled.append(Term(typed=spelling.closest, expansions=spelling.expansions))
+    return respelled
+
+
+# --- Autocomplete -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    system: str
+    title: str
+    url: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"code": self.code, "system": self.system, "title": self.title, "url": self.url}
+
+
+def suggestions_for(*, raw: str, limit: int = SUGGEST_LIMIT) -> list[Suggestion]:
+    """Codes to offer while a query is typed: by code beginning, or by words, the last one
+    taken as the beginning of a word. Two queries at most (synonyms, codes)."""
+    query = query_parse(raw=raw)
+    active = _scope(SearchFilters())
+    if query.kind == "code":
+        codes = active.filter(_in_key_range(query.key, query.key)).order_by("system__sort", "key")
+        hits = list(codes[:limit])
+        if hits or not query.words:
+            return [_suggestion(hit) for hit in hits]
+    if query.kind == "range":
+        codes = active.filter(_in_key_range(query.key, query.high)).order_by("system__sort", "key")
+        return [_suggestion(hit) for hit in codes[:limit]]
+    if query.kind == "codes":
+        codes = active.filter(key__in=query.keys).order_by("system__sort", "key")
+        return [_suggestion(hit) for hit in codes[:limit]]
+    terms = terms_build(words=query.words)
+    if not terms:
+        return []
+    *whole, last = terms
+    tsquery = _all_of([term.query() for term in whole] + [last.query(prefix=True)])
+    codes = (
+        active.filter(search_vector=tsquery)
+        .annotate(rank=_rank(tsquery))
+        .order_by("-rank", "system__sort", "key")
+    )
+    return [_suggestion(hit) for hit in codes[:limit]]
+
+
+def _suggestion(hit: Code) -> Suggestion:
+    return Suggestion(
+        code=hit.code,
+        system=hit.system.short_name,
+        title=hit.short_descriptor,
+        url=hit.get_absolute_url(),
+    )
+
+
+# --- Browse counts ---------------------------------------------------------------------------
+
+BRANCH_COUNTS_SQL = f"""
+WITH RECURSIVE tree(id, branch) AS (
+    SELECT id, id FROM {CodeGroup._meta.db_table} WHERE id = ANY(%s)
+    UNION ALL
+    SELECT g.id, tree.branch FROM {CodeGroup._meta.db_table} g JOIN tree ON g.parent_id = tree.id
+)
+SELECT tree.branch, count(c.id)
+FROM tree JOIN {Code._meta.db_table} c ON c.group_id = tree.id AND c.status = %s
+GROUP BY tree.branch
+"""
+
+
+def branch_counts(*, group_ids: list[int]) -> dict[int, int]:
+    """Active codes under each group, its whole subtree included, in one query."""
+    if not group_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(BRANCH_COUNTS_SQL, [group_ids, Code.Status.ACTIVE])
+        return dict(cursor.fetchall())

@@ -1,0 +1,101 @@
+"""sitemap.xml: every active code page, the browse pages, split into files of at most 50,000 URLs.
+
+Locations use SITE_URL, the same absolute address as the pages' canonical links, whatever host
+the sitemap was fetched through.
+"""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import SitemapIndexItem, x_robots_tag
+from django.db.models import Max
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views.decorators.http import require_safe
+
+from codes.models import Code, CodeGroup, CodeSystem
+from codes.normalize import SYSTEMS
+
+
+class SiteUrlSitemap(Sitemap):
+    limit = 50_000  # the sitemaps protocol's most URLs per file
+
+    def get_urls(self, page=1, site=None, protocol=None) -> list[dict]:
+        parts = urlsplit(settings.SITE_URL)
+        return self._urls(page, parts.scheme or "https", parts.netloc)
+
+
+class CodeSitemap(SiteUrlSitemap):
+    """The active codes of one system, in code order."""
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+
+    @cached_property
+    def stem(self) -> str:
+        # Code pages live directly under their system's page (codes/urls.py): building each
+        # address from that stem costs nothing per code, where reverse() would per URL.
+        return reverse("codes:system_detail", kwargs={"system": SYSTEMS[self.slug].url_prefix})
+
+    def items(self):
+        return (
+            Code.objects.active()
+            .filter(system__slug=self.slug)
+            .order_by("key")
+            .values_list("code", "updated_at")
+        )
+
+    def location(self, item: tuple[str, datetime.datetime]) -> str:
+        return f"{self.stem}{quote(item[0])}/"
+
+    def lastmod(self, item: tuple[str, datetime.datetime]) -> datetime.datetime:
+        return item[1]
+
+    def get_latest_lastmod(self) -> datetime.datetime | None:
+        return self.items().aggregate(latest=Max("updated_at"))["latest"]
+
+
+class BrowseSitemap(SiteUrlSitemap):
+    """The home page, each code system's page and every group page of its tree."""
+
+    def items(self) -> list[str]:
+        systems = CodeSystem.objects.order_by("sort", "slug")
+        groups = CodeGroup.objects.select_related("system").order_by("system__sort", "sort_key")
+        return [
+            reverse("codes:home"),
+            *(system.get_absolute_url() for system in systems),
+            *(group.get_absolute_url() for group in groups),
+        ]
+
+    def location(self, item: str) -> str:
+        return item
+
+
+def sitemaps_all() -> dict[str, SiteUrlSitemap]:
+    """Sections by name, as they appear in sitemap-<name>.xml."""
+    return {
+        "browse": BrowseSitemap(),
+        **{spelling.url_prefix: CodeSitemap(slug) for slug, spelling in SYSTEMS.items()},
+    }
+
+
+@require_safe
+@x_robots_tag
+def index(request: HttpRequest) -> TemplateResponse:
+    """sitemap.xml: one entry per sitemap file, each code system split at `limit` URLs."""
+    entries = []
+    for section, sitemap in sitemaps_all().items():
+        location = f"{settings.SITE_URL}{reverse('sitemap_section', kwargs={'section': section})}"
+        lastmod = sitemap.get_latest_lastmod()
+        pages = sitemap.paginator.num_pages
+        entries.append(SitemapIndexItem(location, lastmod))
+        entries += [SitemapIndexItem(f"{location}?p={n}", lastmod) for n in range(2, pages + 1)]
+    return TemplateResponse(
+        request, "sitemap_index.xml", {"sitemaps": entries}, content_type="application/xml"
+    )
