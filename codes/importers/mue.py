@@ -1,0 +1,203 @@
+"""`cms-mue`: CMS medically unlikely edits, the CSV release.
+
+The file opens with one quoted cell holding the AMA copyright notice, then the header
+(`HCPCS/CPT Code`, `<Practitioner|Outpatient Hospital|DME Supplier> Services MUE Values`,
+`MUE Adjudication Indicator`, `MUE Rationale`), then one row per code: the code, the MUE
+value, the indicator as text ("2 Date of Service Edit: Policy"), the rationale.
+
+MUE files are quarterly snapshots. With an effective date (--effective, or `Eff_MM-DD-YYYY`
+in the file name) a changed value starts a new row and closes the one before it, and a code
+the new quarter drops has its value closed the day before; an unchanged value keeps its row.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from codes.importers import bulk
+from codes.importers.base import CODE_CELL, Counts, Importer, csv_records, hinted
+from codes.models import MueValue
+
+HEADER_SEARCH_ROWS = 10
+SERVICE_HINTS = {
+    "practitioner": ("PRACTITIONER",),
+    "hospital": ("OUTPATIENT HOSPITAL", "HOSPITAL", "FACILITY"),
+    "dme": ("DME",),
+}
+EFFECTIVE_IN_NAME = re.compile(r"EFF[_ -]?(\d{2})[-_](\d{2})[-_](\d{4})", re.IGNORECASE)
+QUARTER_IN_NAME = re.compile(r"(\d{4})[_ -]?Q([1-4])", re.IGNORECASE)
+VALUE_FIELDS = ["value", "adjudication", "rationale"]
+
+
+def _same(row: dict[str, object], values: dict[str, object]) -> bool:
+    return all(row[name] == values[name] for name in VALUE_FIELDS)
+
+
+class MueImporter(Importer):
+    format = "cms-mue"
+    title = "CMS medically unlikely edits (MUE)"
+    primary = "MUE values"
+    tables = (MueValue,)
+
+    def parse(self) -> None:
+        records = list(csv_records(self.source, self.source.text(self.options.encoding)))
+        header_at = next(
+            (
+                i
+                for i, (_, cells) in enumerate(records[:HEADER_SEARCH_ROWS])
+                if len(cells) >= 4 and "CODE" in cells[0].upper() and "MUE" in cells[1].upper()
+            ),
+            None,
+        )
+        if header_at is None:
+            raise self.error(
+                "no header row (HCPCS/CPT Code, … MUE Values, MUE Adjudication Indicator, MUE "
+                f"Rationale) in the first {HEADER_SEARCH_ROWS} rows: not an MUE file"
+            )
+        line, header = records[header_at]
+        self.service = self._service(header[1], line)
+        self.effective = self._effective()
+        self.edition = self.edition or (self.effective.isoformat() if self.effective else "")
+        self.values: dict[str, dict[str, object]] = {}
+        self.read_rows(records[header_at + 1 :], self._row)
+        if not self.values:
+            raise self.error("no MUE rows after the header")
+
+    def _service(self, column: str, line: int) -> str:
+        found = hinted(column, SERVICE_HINTS)
+        if self.options.setting:
+            if found and found != self.options.setting:
+                self.warn(
+                    f"the header says {found} but --setting says {self.options.setting}; "
+                    "--setting wins",
+                    line=line,
+                )
+            return self.options.setting
+        found = found or hinted(self.source.name, SERVICE_HINTS)
+        if found is None:
+            raise self.error(
+                "the header does not say whose services these are; pass --setting",
+                line=line,
+                field=column,
+            )
+        return found
+
+    def _effective(self) -> datetime.date | None:
+        if self.options.effective:
+            return self.options.effective
+        match = EFFECTIVE_IN_NAME.search(self.source.name)
+        try:
+            if match:
+                month, day, year = (int(g) for g in match.groups())
+                return datetime.date(year, month, day)
+        except ValueError:
+            pass
+        quarter = QUARTER_IN_NAME.search(self.source.name)
+        if quarter:
+            return datetime.date(int(quarter.group(1)), 3 * int(quarter.group(2)) - 2, 1)
+        self.warn(
+            "no effective date (--effective, or Eff_MM-DD-YYYY in the file name): values "
+            "are kept without one and replace the undated values"
+        )
+        return None
+
+    def _row(self, number: int, cells: list[str]) -> None:
+        if len(cells) < 3:
+            raise self.error(f"{len(cells)} columns, expected 4: a truncated row", line=number)
+        code = cells[0].strip().upper()
+        if not CODE_CELL.fullmatch(code):
+            raise self.error(
+                f"{code!r} is not a HCPCS/CPT code", line=number, field="HCPCS/CPT Code"
+            )
+        value_text = cells[1].strip()
+        if not value_text.isdigit():
+            raise self.error(
+                f"{value_text!r} is not a whole number", line=number, field="MUE Values"
+            )
+        indicator = " ".join(cells[2].split())
+        number_part = indicator[:1]
+        if number_part not in ("1", "2", "3"):
+            raise self.error(
+                f"{indicator!r}: expected 1, 2 or 3 and its name",
+                line=number,
+                field="MUE Adjudication Indicator",
+            )
+        adjudication = int(number_part)
+        label = MueValue.Adjudication(adjudication).label.replace(" — ", " ")
+        if indicator != number_part and indicator.lower() != label.lower():
+            self.warn(
+                f"{indicator!r} does not read {label!r}",
+                line=number,
+                field="MUE Adjudication Indicator",
+            )
+        rationale = self.fit(",".join(cells[3:]), 200, line=number, field="MUE Rationale")
+        if code in self.values:
+            self.warn(f"{code} appears twice; the later row wins", line=number)
+        self.values[code] = {
+            "value": int(value_text),
+            "adjudication": adjudication,
+            "rationale": rationale,
+        }
+
+    def apply(self) -> None:
+        counts = Counts()
+        effective = self.effective
+        rows = MueValue.objects.filter(service=self.service).values(
+            "id", "code", "effective_date", "deletion_date", *VALUE_FIELDS
+        )
+        exact: dict[str, dict] = {}
+        open_before: dict[str, dict] = {}  # the value in force just before this file
+        for row in rows:
+            if row["effective_date"] == effective:
+                exact[row["code"]] = row
+            elif (
+                effective is not None
+                and row["deletion_date"] is None
+                and (row["effective_date"] is None or row["effective_date"] < effective)
+            ):
+                held = open_before.get(row["code"])
+                if held is None or (held["effective_date"] or datetime.date.min) < (
+                    row["effective_date"] or datetime.date.min
+                ):
+                    open_before[row["code"]] = row
+        creates, updates, closes = [], [], []
+        close_on = effective - datetime.timedelta(days=1) if effective else None
+        for code, values in self.values.items():
+            row = exact.get(code)
+            if row is not None:
+                if row["deletion_date"] is None and _same(row, values):
+                    counts.unchanged += 1
+                else:
+                    updates.append((row["id"], *(values[f] for f in VALUE_FIELDS), None))
+                    counts.updated += 1
+                continue
+            before = open_before.get(code)
+            if before is not None and _same(before, values):
+                counts.unchanged += 1
+                continue
+            creates.append((code, self.service, effective, *(values[f] for f in VALUE_FIELDS)))
+            if before is None:
+                counts.added += 1
+            else:
+                closes.append((before["id"], close_on))
+                counts.updated += 1
+        if close_on is not None:
+            for code, row in open_before.items():
+                if code not in self.values:
+                    closes.append((row["id"], close_on))
+                    counts.deleted += 1
+        self.counts[self.primary] = counts
+        if self.options.dry_run or not (creates or updates or closes):
+            return
+        with self.progress(
+            "Writing", len(creates) + len(updates) + len(closes), unit="values"
+        ) as bar:
+            bulk.update_rows(MueValue, ["deletion_date"], closes, step=bar.advance)
+            bulk.update_rows(MueValue, [*VALUE_FIELDS, "deletion_date"], updates, step=bar.advance)
+            bulk.insert_rows(
+                MueValue,
+                ["code", "service", "effective_date", *VALUE_FIELDS],
+                creates,
+                step=bar.advance,
+            )
