@@ -260,6 +260,8 @@ def admit(
     with connection.cursor() as cursor:
         cursor.execute(ADMIT_SQL, params)
         existing, bumped, address_ok, inserted, used = cursor.fetchone()
+        if bumped is not None:
+            used = bumped  # the statement's snapshot predates its own increment
         if bumped is not None and not inserted:
             # Either the address cap said no, or a parallel request unlocked this code first.
             with transaction.atomic():

@@ -97,9 +97,7 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
             malformed=True,
         )
     if canonical != code:
-        return HttpResponsePermanentRedirect(
-            reverse("codes:code_detail", kwargs={"system": spelling.url_prefix, "code": canonical})
-        )
+        return _redirect_to_code(request, spelling.url_prefix, canonical)
     found = Code.objects.for_page().filter(system__slug=spelling.slug, key=code_key(canonical))
     code_obj = found.first()
     if code_obj is None:
@@ -152,9 +150,14 @@ def code_alias(request: HttpRequest, prefix: str, code: str) -> HttpResponse:
             raw=code,
             malformed=True,
         )
-    return HttpResponsePermanentRedirect(
-        reverse("codes:code_detail", kwargs={"system": spelling.url_prefix, "code": canonical})
-    )
+    return _redirect_to_code(request, spelling.url_prefix, canonical)
+
+
+def _redirect_to_code(request: HttpRequest, prefix: str, code: str) -> HttpResponse:
+    """A permanent redirect to a code's canonical URL, keeping the query (e.g. `?dos=`)."""
+    url = reverse("codes:code_detail", kwargs={"system": prefix, "code": code})
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
 
 
 @require_safe
@@ -164,4 +167,8 @@ def modifier_detail(request: HttpRequest, modifier: str) -> HttpResponse:
             reverse("codes:modifier_detail", kwargs={"modifier": modifier.upper()})
         )
     found = get_object_or_404(Modifier, code=modifier)
-    return render(request, "codes/modifier_detail.html", {"modifier": found})
+    context = {
+        "modifier": found,
+        "code_links": found.code_links.select_related("code__system").order_by("code__key"),
+    }
+    return render(request, "codes/modifier_detail.html", context)

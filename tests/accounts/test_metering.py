@@ -33,6 +33,13 @@ def test_guest_gets_one_free_page(client, facet_family):
     assert "Register free account" in second.content.decode()
 
 
+def test_banner_counts_the_view_just_spent(client, facet_family):
+    html = page(client, "64494").content.decode()
+    assert "0 code page views remaining." in html
+    client.force_login(make_user())
+    assert "4 of 6 code page views remaining" in page(client, "64493").content.decode()
+
+
 def test_locked_page_has_no_metered_text_and_is_not_stored(client, facet_family):
     page(client, "64494")
     locked = page(client, "64493")

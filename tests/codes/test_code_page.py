@@ -153,8 +153,12 @@ def test_account_first_view_query_count(client, facet_family, django_assert_max_
         assert client.get("/cpt/64493/").status_code == 200
 
 
-def test_home_and_browse_query_counts(client, facet_family, django_assert_max_num_queries):
+def test_home_page_query_count(client, facet_family, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         assert client.get("/").status_code == 200
-    with django_assert_max_num_queries(3):
-        assert client.get("/cpt/").status_code == 200
+
+
+def test_canonical_redirect_keeps_the_date_of_service(client):
+    response = client.get("/cpt/64494?dos=2024-03-01")
+    assert response.status_code == 301
+    assert response["Location"] == "/cpt/64494/?dos=2024-03-01"
