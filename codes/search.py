@@ -78,7 +78,7 @@ LOOKALIKES = str.maketrans(
     "ABEKMHOPCTYXIJSaeopcyxijsABEZHIKMNOPTYXo",
 )
 DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹘﹣", "-"))
-INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+BREAKS = {"Cc", "Co", "Cs", "Zl", "Zp"}
 
 # A code or the start of one, without its dot: CPT/HCPCS/ICD all fit one of these shapes.
 CODE_SHAPE = re.compile(r"[A-Z]\d[0-9A-Z]{0,5}|\d[0-9A-Z]{0,4}")
@@ -106,7 +106,16 @@ def _clean(raw: str) -> str:
             f"Searches are limited to {MAX_QUERY_LENGTH} characters; this one had {len(raw):,}."
         )
     text = unicodedata.normalize("NFKC", raw).translate(DASHES)
-    text = "".join(" " if unicodedata.category(ch) in INVISIBLE_CATEGORIES else ch for ch in text)
+    # Formatting characters (zero-width spaces, joiners) vanish, as they do on screen; other
+    # invisible ones separate words.
+    text = "".join(
+        ""
+        if unicodedata.category(ch) == "Cf"
+        else " "
+        if unicodedata.category(ch) in BREAKS
+        else ch
+        for ch in text
+    )
     return " ".join(text.split())
 
 
@@ -778,11 +787,13 @@ def _suggestion(hit: Code) -> Suggestion:
     )
 
 
-# --- Browse counts ---------------------------------------------------------------------------
+# --- Browse ---------------------------------------------------------------------------------
+
+BROWSE_PAGE_SIZE = 100
 
 BRANCH_COUNTS_SQL = f"""
 WITH RECURSIVE tree(id, branch) AS (
-    SELECT id, id FROM {CodeGroup._meta.db_table} WHERE id = ANY(%s)
+    SELECT id, id FROM {CodeGroup._meta.db_table} WHERE id = ANY(%s::bigint[])
     UNION ALL
     SELECT g.id, tree.branch FROM {CodeGroup._meta.db_table} g JOIN tree ON g.parent_id = tree.id
 )
@@ -799,3 +810,64 @@ def branch_counts(*, group_ids: list[int]) -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(BRANCH_COUNTS_SQL, [group_ids, Code.Status.ACTIVE])
         return dict(cursor.fetchall())
+
+
+@dataclass
+class SystemBrowse:
+    groups: list[CodeGroup]  # the roots, each with `code_count`
+    active_codes: int
+    ungrouped: int  # active codes not filed under any group yet
+
+
+def system_browse(*, system: CodeSystem) -> SystemBrowse:
+    """The top of a system's tree with active code counts: three queries."""
+    groups = list(system.groups.roots().order_by("sort_key", "title"))
+    counts = branch_counts(group_ids=[group.pk for group in groups])
+    for group in groups:
+        group.system = system
+        group.code_count = counts.get(group.pk, 0)
+    totals = system.codes.active().aggregate(
+        total=Count("id"), ungrouped=Count("id", filter=Q(group__isnull=True))
+    )
+    return SystemBrowse(groups, totals["total"], totals["ungrouped"])
+
+
+@dataclass
+class GroupBrowse:
+    children: list[CodeGroup]  # each with `code_count`
+    code_count: int  # active codes in the group's whole subtree
+    codes: list[Code]  # this page of the codes filed directly under the group
+    total: int  # codes filed directly under the group, deleted ones included
+    page: int
+    page_size: int = BROWSE_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def past_end(self) -> bool:
+        return self.page > self.pages
+
+
+def group_browse(*, group: CodeGroup, page: int = 1) -> GroupBrowse:
+    """A group's children and one page of its own codes, with counts: three queries."""
+    children = list(group.children.order_by("sort_key", "title"))
+    counts = branch_counts(group_ids=[group.pk, *(child.pk for child in children)])
+    for child in children:
+        child.system = group.system
+        child.code_count = counts.get(child.pk, 0)
+    start = (page - 1) * BROWSE_PAGE_SIZE
+    codes = list(
+        group.codes.only(
+            "id", "code", "key", "short_descriptor", "status", "is_addon", "system_id", "group_id"
+        )
+        .annotate(found=Window(Count("id")))
+        .order_by("key")[start : start + BROWSE_PAGE_SIZE]
+    )
+    for code in codes:
+        code.system = group.system
+    total = codes[0].found if codes else 0
+    if not codes and page > 1:
+        total = group.codes.count()
+    return GroupBrowse(children, counts.get(group.pk, 0), codes, total, page)

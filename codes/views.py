@@ -7,10 +7,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from codes import search as case2code
 from codes.knowledge import date_of_service_parse, knowledge_build
 from codes.models import Code, CodeGroup, CodeSystem, Modifier
 from codes.normalize import BY_URL_PREFIX, code_key
-from codes.pages import SECTION_TITLES, near_matches, related_codes, spelling_for_prefix
+from codes.pages import (
+    SECTION_TITLES,
+    SECTION_TOC,
+    near_matches,
+    related_codes,
+    spelling_for_prefix,
+)
 
 
 def _system_or_404(prefix: str) -> CodeSystem:
@@ -36,14 +43,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def system_detail(request: HttpRequest, system: str) -> HttpResponse:
     code_system = _system_or_404(system)
-    groups = (
-        code_system.groups.roots()
-        .annotate(child_count=Count("children", distinct=True))
-        .order_by("sort_key", "title")
-    )
-    return render(
-        request, "codes/system_detail.html", {"system": code_system, "groups": groups}
-    )
+    browse = case2code.system_browse(system=code_system)
+    return render(request, "codes/system_detail.html", {"system": code_system, "browse": browse})
 
 
 @require_safe
@@ -55,21 +56,20 @@ def group_detail(request: HttpRequest, system: str, slug: str) -> HttpResponse:
         slug=slug,
     )
     group.system = code_system
-    children = group.children.annotate(code_count=Count("codes")).order_by("sort_key", "title")
-    codes = group.codes.order_by("key")
-    for code in codes:
-        code.system = code_system
-    return render(
-        request,
-        "codes/group_detail.html",
-        {
-            "system": code_system,
-            "group": group,
-            "crumbs": group.lineage()[:-1],
-            "children": children,
-            "codes": codes,
-        },
-    )
+    try:
+        page = case2code.page_parse(raw=request.GET.get("page"))
+    except case2code.QueryRejected:
+        raise Http404("No such page of this group.") from None
+    browse = case2code.group_browse(group=group, page=page)
+    if browse.past_end:
+        raise Http404("No such page of this group.")
+    context = {
+        "system": code_system,
+        "group": group,
+        "crumbs": group.lineage()[:-1],
+        "browse": browse,
+    }
+    return render(request, "codes/group_detail.html", context)
 
 
 def _code_not_found(
@@ -128,6 +128,7 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
         "show_content": show_content,
         "show_sections": show_sections,
         "locked_section_titles": SECTION_TITLES,
+        "section_toc": SECTION_TOC,
         # Built only for a viewer who unlocked them: locked text never reaches the template.
         "knowledge": knowledge_build(code=code_obj, dos=dos) if show_sections else None,
         "dos_error": dos_error,
