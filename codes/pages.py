@@ -21,6 +21,14 @@ SECTION_TITLES = (
     "Medicare Coverage",
     "History and Related Codes",
 )
+# Their anchors on the page (the id of each section), for the page's table of contents.
+SECTION_TOC = tuple(
+    zip(
+        ("guidelines", "modifiers", "crosswalk", "ncci", "payment", "coverage", "history"),
+        SECTION_TITLES,
+        strict=True,
+    )
+)
 
 RELATED_FIELDS = ("id", "code", "key", "short_descriptor", "status", "is_addon", "role")
 

@@ -33,7 +33,7 @@ def test_code_page_shows_breadcrumbs_of_its_group_tree(client, facet_family):
 
 def test_addon_code_links_its_primary_code_and_family(client, facet_family):
     html = client.get("/cpt/64494/").content.decode()
-    assert "is an add-on code" in html
+    assert "Report 64494 only in addition to its primary procedure" in html
     assert 'href="/cpt/64493/"' in html
     for number in ("64490", "64491", "64492", "64495"):
         assert f'href="/cpt/{number}/"' in html
@@ -42,7 +42,8 @@ def test_addon_code_links_its_primary_code_and_family(client, facet_family):
 
 def test_primary_code_lists_its_addon_codes(client, facet_family):
     html = client.get("/cpt/64493/").content.decode()
-    assert "Add-on codes reported with 64493" in html
+    assert "Reported in addition to 64493" in html
+    assert 'href="/cpt/64494/"' in html
 
 
 def test_previous_and_next_codes_are_linked(client, facet_family):
@@ -162,3 +163,18 @@ def test_canonical_redirect_keeps_the_date_of_service(client):
     response = client.get("/cpt/64494?dos=2024-03-01")
     assert response.status_code == 301
     assert response["Location"] == "/cpt/64494/?dos=2024-03-01"
+
+
+def test_account_page_has_a_table_of_contents_of_its_sections(client, facet_family):
+    client.force_login(make_user())
+    html = client.get("/cpt/64494/").content.decode()
+    toc = html[html.index('id="toc-title"') :]
+    assert (
+        toc.index('href="#guidelines"')
+        < toc.index('href="#payment"')
+        < toc.index('href="#history"')
+    )
+
+
+def test_guest_page_has_no_table_of_contents(client, facet_family):
+    assert 'id="toc-title"' not in client.get("/cpt/64494/").content.decode()
