@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.cache import cache
-from django.core.management import call_command
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from codes.demo import FIXTURES, SYSTEM_FILES, load_demo
@@ -86,16 +85,17 @@ def page(browser: Browser, live_server, browser_errors: list[str]) -> Iterator[P
 
 
 @pytest.fixture
-def demo_content(transactional_db) -> None:
+def demo_content(transactional_db) -> Iterator[None]:
     """The demo content from `fixtures/`, as `make run` serves it."""
     missing = [name for name in SYSTEM_FILES if not (FIXTURES / name).exists()]
     if missing:
         pytest.fail(f"Demo content missing from fixtures/: {', '.join(missing)}")
-    # allauth keeps its rate limits in the shared cache: a database table that outlives each
-    # test's flush, so it is created if missing and emptied for every test.
-    call_command("createcachetable", verbosity=0)
-    cache.clear()
     load_demo()
+    # allauth counts its rate limits in the shared cache, a database table that the flush
+    # after a live-server test leaves alone: empty it so no test inherits another's counts.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ def test_guest_reads_a_code_hits_the_gate_registers_verifies_and_reads_on(
     gate.get_by_role("link", name="Register free account").click()
     expect(page).to_have_url(re.compile(r"/accounts/signup/"))
     assert_accessible(page)
-    address = "new.coder@example.com"
+    address = "guest.turned.member@example.com"
     page.get_by_label("Email").fill(address)
     page.get_by_label(re.compile(r"^Password:?$")).fill("lumbar-facet-second-level")
     page.get_by_label(re.compile(r"^Password \(again\)")).fill("lumbar-facet-second-level")
