@@ -44,6 +44,7 @@ def test_guest_reads_a_code_hits_the_gate_registers_verifies_and_reads_on(
     expect(page).to_have_url(re.compile(r"/cpt/64493/$"))
     gate = page.get_by_role("region", name="Register to keep reading")
     expect(gate).to_be_visible()
+    expect(gate.get_by_role("link", name="Log in")).to_be_visible()
     expect(page.get_by_role("heading", name="Official Description")).to_have_count(0)
     assert official_text("64493") not in page.content()
     assert_accessible(page)
@@ -59,7 +60,7 @@ def test_guest_reads_a_code_hits_the_gate_registers_verifies_and_reads_on(
 
     expect(page.get_by_role("heading", name=re.compile("verification code", re.I))).to_be_visible()
     assert_accessible(page)
-    page.get_by_role("textbox").first.fill(emailed_code(address))
+    page.get_by_role("textbox", name="Code").fill(emailed_code(address))
     page.get_by_role("button", name="Confirm").click()
 
     # Back on the code that was gated, now signed in and verified: 64494 read as a guest
