@@ -116,8 +116,9 @@ class HcpcsImporter(CodeSetImporter):
             )
         kind = RECORD_TYPE.read(line) if len(line) >= RECORD_TYPE.end else ""
         if kind not in FIRST_LINES and kind not in CONTINUATIONS:
+            layout = "" if current else ": not the HCPCS contractor layout"
             raise self.error(
-                f"unknown record type {kind!r} (expected 3, 4, 7 or 8)",
+                f"unknown record type {kind!r} (expected 3, 4, 7 or 8){layout}",
                 line=number,
                 field=RECORD_TYPE.name,
             )
