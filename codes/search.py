@@ -19,6 +19,7 @@ filter) raises `QueryRejected` before any SQL runs.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVectorField,
 )
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Case,
@@ -414,15 +416,16 @@ def _count_of(conditions: list[SearchQuery], *, field: str) -> CombinedExpressio
     return total
 
 
-def _ranked(codes, terms: list[Term], *, partial: bool = False):
-    """Ranked (id, found, lexemes) rows of the codes holding every word, best first.
+def _ranking(codes, terms: list[Term], *, partial: bool = False, typing: bool = False):
+    """The codes holding every word, best first.
 
     First key: how many words the official descriptors themselves hold. It keeps a code that
     is what was asked for (lumbar facet injection: 64493) above one whose explanation merely
     mentions it (a diagnosis that supports the injection). With `partial`, codes holding all
-    the words but one qualify too, and those holding more come first.
+    the words but one qualify too, and those holding more come first. With `typing`, the last
+    word may be the beginning of one (as typed in the box so far).
     """
-    queries = [term.query() for term in terms]
+    queries = [term.query(prefix=typing and term is terms[-1]) for term in terms]
     everything = _all_of(queries)
     if partial:
         condition = Q()
@@ -442,12 +445,17 @@ def _ranked(codes, terms: list[Term], *, partial: bool = False):
         .annotate(
             official_hits=_count_of(queries, field="official"),
             rank=_rank(lexemes),
-            found=Window(Count("id")),
             lexemes=Cast(lexemes, TextField()),
         )
         .order_by(*order, "system__sort", "key")
-        .values_list("id", "found", "lexemes")
     )
+
+
+def _ranked(codes, terms: list[Term], *, partial: bool = False):
+    """Ranked (id, found, lexemes) rows: ids only, so that ranking and counting thousands of
+    matches never carries their text along."""
+    ranking = _ranking(codes, terms, partial=partial)
+    return ranking.annotate(found=Window(Count("id"))).values_list("id", "found", "lexemes")
 
 
 # One statement for the words of a query that found nothing: is each word in any code's text,
@@ -455,11 +463,15 @@ def _ranked(codes, terms: list[Term], *, partial: bool = False):
 # like it (trigram index, threshold set for this statement only), with what that word stands
 # for when it is one of our abbreviations.
 SPELLINGS_SQL = f"""
-SELECT typed, known, closest, (
-    SELECT string_agg(s.expansion, '|') FROM {SearchSynonym._meta.db_table} s
-    WHERE s.term = closest
-)
-FROM (
+WITH checked AS MATERIALIZED (
+    SELECT typed, EXISTS (
+        SELECT 1 FROM {Code._meta.db_table}
+        WHERE search_vector @@ plainto_tsquery('{CONFIG}', typed)
+    ) AS known
+    FROM (SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)) AS config,
+         unnest(%s::text[]) AS typed
+),
+respelled AS MATERIALIZED (
     SELECT typed, known, CASE WHEN known THEN NULL ELSE (
         SELECT word FROM (
             SELECT split.word, count(*) AS uses FROM (
@@ -475,19 +487,21 @@ FROM (
             GROUP BY split.word
         ) words
         WHERE similarity(word, typed) >= 0.3
-        ORDER BY similarity(word, typed) DESC, uses DESC, word
+        -- alike first, then common: injecton is injection (used often), not injector
+        ORDER BY similarity(word, typed) * (1 + ln(uses) / 10) DESC, word
         LIMIT 1
     ) END AS closest
-    FROM (
-        SELECT typed, EXISTS (
-            SELECT 1 FROM {Code._meta.db_table}
-            WHERE search_vector @@ plainto_tsquery('{CONFIG}', typed)
-        ) AS known
-        FROM (SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)) AS config,
-             unnest(%s::text[]) AS typed
-    ) AS checked
-) AS respelled
+    FROM checked
+)
+SELECT typed, known, closest, (
+    SELECT string_agg(s.expansion, '|') FROM {SearchSynonym._meta.db_table} s
+    WHERE s.term = closest
+)
+FROM respelled
 """
+# Low enough for one wrong, missing or swapped letter in a short word (astma ~ asthma: 0.5),
+# high enough that the trigram index hands back hundreds of candidates, not tens of thousands.
+SPELLING_THRESHOLD = "0.5"
 
 
 @dataclass(frozen=True)
@@ -504,7 +518,7 @@ def spellings_check(*, words: list[str]) -> dict[str, Spelling]:
     if not words:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(SPELLINGS_SQL, [words])
+        cursor.execute(SPELLINGS_SQL, [SPELLING_THRESHOLD, words])
         rows = cursor.fetchall()
     return {
         typed: Spelling(typed, known, closest, tuple(filter(None, (expansions or "").split("|"))))
@@ -671,7 +685,9 @@ def _listing(outcome: SearchOutcome, codes, kind: OutcomeKind) -> SearchOutcome:
 def _code_search(outcome: SearchOutcome) -> SearchOutcome:
     query, filters = outcome.query, outcome.filters
     # An exact code goes to its page whatever its status: a deleted code's page says so.
-    found = list(_scope(filters, status=False).filter(key=query.key))
+    # Only a spelling some system accepts as a whole code is looked up (not 6449 or J1).
+    whole = any(spelling.canonical(query.spelling) for spelling in SYSTEMS.values())
+    found = list(_scope(filters, status=False).filter(key=query.key)) if whole else []
     spelled = [hit for hit in found if hit.code.upper() == query.spelling]
     winners = spelled or found
     if len(winners) == 1 and winners[0].is_billable:
@@ -768,14 +784,7 @@ def suggestions_for(*, raw: str, limit: int = SUGGEST_LIMIT) -> list[Suggestion]
     terms = terms_build(words=query.words)
     if not terms:
         return []
-    *whole, last = terms
-    tsquery = _all_of([term.query() for term in whole] + [last.query(prefix=True)])
-    codes = (
-        active.filter(search_vector=tsquery)
-        .annotate(rank=_rank(tsquery))
-        .order_by("-rank", "system__sort", "key")
-    )
-    return [_suggestion(hit) for hit in codes[:limit]]
+    return [_suggestion(hit) for hit in _ranking(active, terms, typing=True)[:limit]]
 
 
 def _suggestion(hit: Code) -> Suggestion:
@@ -797,19 +806,36 @@ WITH RECURSIVE tree(id, branch) AS (
     UNION ALL
     SELECT g.id, tree.branch FROM {CodeGroup._meta.db_table} g JOIN tree ON g.parent_id = tree.id
 )
-SELECT tree.branch, count(c.id)
-FROM tree JOIN {Code._meta.db_table} c ON c.group_id = tree.id AND c.status = %s
+SELECT tree.branch, sum(counted.n)::bigint
+FROM tree JOIN (
+    SELECT group_id, count(*) AS n FROM {Code._meta.db_table}
+    WHERE status = %s AND group_id IN (SELECT id FROM tree)
+    GROUP BY group_id
+) counted ON counted.group_id = tree.id
 GROUP BY tree.branch
 """
+# Counting a whole code set (ICD-10-CM: some 98,000 codes) takes a hundred milliseconds or more,
+# so counts that large are kept in the shared cache for a while; after an import the browse
+# pages may show the previous counts for up to BIG_BRANCH_SECONDS.
+BIG_BRANCH_CODES = 20_000
+BIG_BRANCH_SECONDS = 600
 
 
 def branch_counts(*, group_ids: list[int]) -> dict[int, int]:
     """Active codes under each group, its whole subtree included, in one query."""
     if not group_ids:
         return {}
+    ids = ",".join(str(pk) for pk in sorted(group_ids))
+    key = f"case2code:branch-counts:{hashlib.sha256(ids.encode()).hexdigest()[:32]}"
+    counts = cache.get(key)
+    if counts is not None:
+        return counts
     with connection.cursor() as cursor:
         cursor.execute(BRANCH_COUNTS_SQL, [group_ids, Code.Status.ACTIVE])
-        return dict(cursor.fetchall())
+        counts = dict(cursor.fetchall())
+    if sum(counts.values()) >= BIG_BRANCH_CODES:
+        cache.set(key, counts, BIG_BRANCH_SECONDS)
+    return counts
 
 
 @dataclass
@@ -826,10 +852,10 @@ def system_browse(*, system: CodeSystem) -> SystemBrowse:
     for group in groups:
         group.system = system
         group.code_count = counts.get(group.pk, 0)
-    totals = system.codes.active().aggregate(
-        total=Count("id"), ungrouped=Count("id", filter=Q(group__isnull=True))
-    )
-    return SystemBrowse(groups, totals["total"], totals["ungrouped"])
+    # Every grouped code sits under one root, so the roots' counts add up to them all; the
+    # ungrouped ones are found through the group index without reading the rest.
+    ungrouped = system.codes.active().filter(group__isnull=True).count()
+    return SystemBrowse(groups, sum(counts.values()) + ungrouped, ungrouped)
 
 
 @dataclass

@@ -78,17 +78,20 @@
       options[index].scrollIntoView({ block: "nearest" });
     }
 
+    // Options hold text only (a link inside an option would be a second focus stop); where
+    // each one leads is kept in data-href and followed on Enter or a click.
     function option(id, href) {
       var item = document.createElement("li");
       item.id = id;
       item.setAttribute("role", "option");
       item.setAttribute("aria-selected", "false");
       item.className = "search-suggest__option";
-      var link = document.createElement("a");
-      link.href = href;
-      link.tabIndex = -1;
-      item.appendChild(link);
+      item.setAttribute("data-href", href);
       return item;
+    }
+
+    function follow(item) {
+      window.location.assign(item.getAttribute("data-href"));
     }
 
     function render(data) {
@@ -96,16 +99,15 @@
       options = [];
       (data.results || []).forEach(function (result, i) {
         var item = option(listId + "-" + i, result.url);
-        var link = item.firstChild;
-        link.appendChild(span("search-suggest__code", result.code));
-        link.appendChild(span("search-suggest__system", result.system));
-        link.appendChild(span("search-suggest__title", result.title));
+        item.appendChild(span("search-suggest__code", result.code));
+        item.appendChild(span("search-suggest__system", result.system));
+        item.appendChild(span("search-suggest__title", result.title));
         options.push(item);
         list.appendChild(item);
       });
       var all = option(listId + "-all", data.search_url);
       all.classList.add("search-suggest__all");
-      all.firstChild.textContent = "Search for “" + data.query + "”";
+      all.textContent = "Search for “" + data.query + "”";
       options.push(all);
       list.appendChild(all);
       list.hidden = false;
@@ -176,7 +178,7 @@
       } else if (event.key === "Enter") {
         if (open && active >= 0) {
           event.preventDefault();
-          window.location.assign(options[active].firstChild.href);
+          follow(options[active]);
         }
       } else if (event.key === "Escape") {
         if (open) {
@@ -193,9 +195,15 @@
       window.setTimeout(close, 150);
     });
 
-    // A click on a suggestion follows its link; keep the focus in the box until it does.
+    // Keep the focus in the box while a suggestion is clicked, then follow it.
     list.addEventListener("mousedown", function (event) {
       event.preventDefault();
+    });
+    list.addEventListener("click", function (event) {
+      var item = event.target.closest("[role=option]");
+      if (item) {
+        follow(item);
+      }
     });
   }
 

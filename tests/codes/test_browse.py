@@ -95,7 +95,7 @@ def test_browse_pages_never_show_official_descriptors(client, facet_family):
 
 
 def test_system_page_query_count_is_pinned(client, facet_family, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):  # system, roots, counts, totals
+    with django_assert_max_num_queries(5):  # system, roots, cached counts, counts, totals
         assert client.get("/cpt/").status_code == 200
 
 
@@ -106,6 +106,19 @@ def test_group_page_query_count_does_not_grow_with_codes(
     for n in range(40):
         make_code(f"1{n:04d}", system=cpt, group=group)
     make_group(cpt, title="Child", parent=group)
-    with django_assert_max_num_queries(5):  # system, group and parents, children, counts, codes
+    # system, group and parents, children, cached counts, counts, codes
+    with django_assert_max_num_queries(6):
         assert client.get(group.get_absolute_url()).status_code == 200
     assert Code.objects.filter(group=group).count() == 40
+
+
+def test_counts_of_a_whole_large_code_set_are_kept_for_a_while(client, facet_family, monkeypatch):
+    from codes import search
+
+    monkeypatch.setattr(search, "BIG_BRANCH_CODES", 5)
+    assert counts(client.get("/cpt/")) == {"Surgery": "6 codes"}
+    Code.objects.filter(key="64495").update(status="deleted")
+    assert counts(client.get("/cpt/")) == {"Surgery": "6 codes"}  # from the cache
+    monkeypatch.setattr(search, "BIG_BRANCH_CODES", 10**9)
+    group = facet_family["64494"].group
+    assert "5 active codes" in client.get(group.get_absolute_url()).content.decode()
