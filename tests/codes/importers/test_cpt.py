@@ -4,9 +4,9 @@ import shutil
 import pytest
 from django.core.management.base import CommandError
 
-from codes.models import Code, CodeHistory, CodeSystem, RvuLine
+from codes.models import Code, CodeHistory, CodeSystem
 from tests.codes.importers.conftest import SAMPLES
-from tests.factories import make_code, make_group, make_system
+from tests.factories import make_code, make_group, make_system, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -179,4 +179,14 @@ def test_an_imported_code_shows_on_its_page_with_a_note_that_no_plain_text_exist
     assert "Add-on code" in html
     assert "No plain-language description has been written for this code yet." in html
     assert "© Copyright 2024 American Medical Association" in html
-    assert RvuLine.objects.filter(code="64494").exists()
+
+
+def test_a_signed_in_coder_sees_the_imported_rvus_and_payment(import_codes, client):
+    import_codes("ama-cpt", FIRST)
+    import_codes("cms-pfs-rvu", SAMPLES / "PPRRVU25_JAN_SAMPLE.csv")
+    client.force_login(make_user())
+
+    html = client.get("/cpt/64494/").content.decode()
+
+    assert "Medicare Physician Fee Schedule 2025, 2025-JAN release" in html
+    assert "2.70 × 32.3465 = <strong>$87.34</strong>" in html
