@@ -73,8 +73,9 @@ def group_detail(request: HttpRequest, system: str, slug: str) -> HttpResponse:
 
 
 def _code_not_found(
-    request: HttpRequest, *, system: CodeSystem | None, raw: str, malformed: bool
+    request: HttpRequest, *, system_slug: str, raw: str, malformed: bool
 ) -> HttpResponse:
+    system = CodeSystem.objects.filter(slug=system_slug).first()
     shown = raw if len(raw) <= 40 else raw[:40] + "…"
     context = {
         "system": system,
@@ -90,29 +91,20 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
     spelling = BY_URL_PREFIX[system]
     canonical = spelling.canonical(code)
     if canonical is None:
-        return _code_not_found(
-            request,
-            system=CodeSystem.objects.filter(slug=spelling.slug).first(),
-            raw=code,
-            malformed=True,
-        )
+        return _code_not_found(request, system_slug=spelling.slug, raw=code, malformed=True)
     if canonical != code:
         return _redirect_to_code(request, spelling.url_prefix, canonical)
     found = Code.objects.for_page().filter(system__slug=spelling.slug, key=code_key(canonical))
     code_obj = found.first()
     if code_obj is None:
-        return _code_not_found(
-            request,
-            system=CodeSystem.objects.filter(slug=spelling.slug).first(),
-            raw=canonical,
-            malformed=False,
-        )
+        return _code_not_found(request, system_slug=spelling.slug, raw=canonical, malformed=False)
     admission = request.quota.admit(code_id=code_obj.pk) if request.quota else None
     if admission is not None and admission.reason == "not_consumed" and request.method == "GET":
         # A prefetch may not spend a view, and a gate it carried would be shown on the real
         # navigation: decline it (browsers discard non-2xx prefetches and fetch again).
         return HttpResponse(
-            "Not prefetched: opening this code page uses a view.", status=425,
+            "Not prefetched: opening this code page uses a view.",
+            status=425,
             content_type="text/plain",
         )
     show_content = admission is None or admission.granted
@@ -145,12 +137,7 @@ def code_alias(request: HttpRequest, prefix: str, code: str) -> HttpResponse:
         raise Http404("No such page.")
     canonical = spelling.canonical(code)
     if canonical is None:
-        return _code_not_found(
-            request,
-            system=CodeSystem.objects.filter(slug=spelling.slug).first(),
-            raw=code,
-            malformed=True,
-        )
+        return _code_not_found(request, system_slug=spelling.slug, raw=code, malformed=True)
     return _redirect_to_code(request, spelling.url_prefix, canonical)
 
 
