@@ -609,6 +609,17 @@ def _measure_pages(client: Client) -> None:
         print(f"{path:<40} median {statistics.median(timings[1:]):7.2f} ms  {len(captured)} SQL")
 
 
+def _measure_sitemaps(client: Client) -> None:
+    for path in ["/sitemap.xml", "/sitemap-icd-10-cm.xml", "/sitemap-icd-10-cm.xml?p=2"]:
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(path)
+            elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, (path, response.status_code)
+        urls = response.content.count(b"<loc>")
+        print(f"{path:<40} {elapsed:8.0f} ms  {len(captured)} SQL  {urls:,} URLs")
+
+
 def run() -> None:
     count = catalogue_ensure()
     print(f"{count:,} codes in the catalogue; {ROUNDS} runs of each query after a warm-up")
@@ -627,4 +638,6 @@ def run() -> None:
             _measure_kind(kind, queries, client)
         print("browse and autocomplete:")
         _measure_pages(client)
+        print("sitemaps (once each):")
+        _measure_sitemaps(client)
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))

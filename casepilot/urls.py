@@ -1,6 +1,5 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from codes import search_views, sitemaps
@@ -17,12 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("sitemap.xml", sitemaps.index, name="sitemap_index"),
-    path(
-        "sitemap-<slug:section>.xml",
-        sitemap,
-        {"sitemaps": sitemaps.sitemaps_all()},
-        name="sitemap_section",
-    ),
+    path("sitemap-<slug:section>.xml", sitemaps.section, name="sitemap_section"),
     path("robots.txt", search_views.robots_txt, name="robots_txt"),
     path("", include("codes.urls")),
     *alias_patterns,

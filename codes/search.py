@@ -87,6 +87,7 @@ CODE_SHAPE = re.compile(r"[A-Z]\d[0-9A-Z]{0,5}|\d[0-9A-Z]{0,4}")
 RANGE_SHAPE = re.compile(r"(\S+?)\s*(?:-|\s(?:to|through|thru)\s)\s*(\S+)", re.IGNORECASE)
 TOKEN_EDGE = "\"'.,;:!?()[]{}<>«»“”‘’"
 ALNUM_RUN = re.compile(r"[a-z0-9]+")
+PLAIN_WORDS = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -334,6 +335,23 @@ class Term:
                     query |= SearchQuery(f"{run}:*", search_type="raw", config=CONFIG)
         return query
 
+    def official(self) -> Q:
+        """The word or an expansion in the official descriptors (weights A and B).
+
+        Plain words become weight-restricted terms (`fracture:AB`), which cost no more than
+        any match; words with punctuation (l/s, i&d) cannot be written so in to_tsquery's
+        syntax and are looked up in the vector cut to those weights instead.
+        """
+        pieces = [self.typed, *self.expansions]
+        if not all(PLAIN_WORDS.fullmatch(piece) for piece in pieces):
+            return Q(official=self.query())
+        weighted = [" & ".join(f"{word}:AB" for word in piece.split()) for piece in pieces]
+        return Q(
+            search_vector=_any_of(
+                [SearchQuery(w, search_type="raw", config=CONFIG) for w in weighted]
+            )
+        )
+
     @property
     def checkable(self) -> bool:
         """A plain word that may be a misspelling (abbreviations we know are not)."""
@@ -407,11 +425,11 @@ class OfficialWords(Func):
     output_field = SearchVectorField()
 
 
-def _count_of(conditions: list[SearchQuery], *, field: str) -> CombinedExpression | Value:
-    """How many of `conditions` the vector `field` meets."""
+def _count_of(conditions: list[Q]) -> CombinedExpression | Value:
+    """How many of `conditions` a row meets."""
     total: CombinedExpression | Value = Value(0)
     for condition in conditions:
-        met = Case(When(**{field: condition}, then=Value(1)), default=Value(0))
+        met = Case(When(condition, then=Value(1)), default=Value(0))
         total = CombinedExpression(total, "+", met)
     return total
 
@@ -433,7 +451,7 @@ def _ranking(codes, terms: list[Term], *, partial: bool = False, typing: bool = 
             rest = queries[:left_out] + queries[left_out + 1 :]
             condition |= Q(search_vector=_all_of(rest))
         matching = codes.filter(condition).annotate(
-            words_held=_count_of(queries, field="search_vector")
+            words_held=_count_of([Q(search_vector=query) for query in queries])
         )
         lexemes = _any_of(queries)
         order = ["-words_held", "-official_hits", "-rank"]
@@ -443,7 +461,7 @@ def _ranking(codes, terms: list[Term], *, partial: bool = False, typing: bool = 
     return (
         matching.alias(official=OfficialWords(F("search_vector")))
         .annotate(
-            official_hits=_count_of(queries, field="official"),
+            official_hits=_count_of([term.official() for term in terms]),
             rank=_rank(lexemes),
             lexemes=Cast(lexemes, TextField()),
         )

@@ -98,3 +98,15 @@ def test_code_pages_carry_a_canonical_link_and_meta_description(client, facet_fa
     html = client.get("/cpt/64494/").content.decode()
     assert '<link rel="canonical" href="https://casepilot.example/cpt/64494/">' in html
     assert '<meta name="description" content="CPT code 64494:' in html
+
+
+def test_sitemap_files_are_well_formed_xml_in_the_sitemaps_namespace(client, facet_family):
+    from xml.etree import ElementTree
+
+    namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    index = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    assert index.tag == f"{namespace}sitemapindex"
+    urlset = ElementTree.fromstring(client.get("/sitemap-cpt.xml").content)
+    assert urlset.tag == f"{namespace}urlset"
+    assert len(urlset.findall(f"{namespace}url/{namespace}loc")) == 6
+    assert client.get("/sitemap-cpt.xml")["X-Robots-Tag"].startswith("noindex")
