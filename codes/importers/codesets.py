@@ -79,7 +79,8 @@ class SyncPolicy:
     retire_date: datetime.date | None = None  # their end date
     record_additions: bool = False  # a code new to the site gets an "added" history row
     record_revisions: bool = False  # a changed descriptor gets a "revised" history row
-    groups_replace: bool = True  # False: a file's group only fills a code that has none
+    groups_replace: bool = True  # False: the tree is ours, not the file's: existing groups
+    # stay as they are and a code only gets a group when it has none
     add_only: bool = False  # an older edition: add what is missing, change nothing else
 
 
@@ -185,7 +186,8 @@ def _sync_groups(
                     created.append(CodeGroup(system=system, slug=entry.slug[:120], **values))
                 continue
             ids[entry.slug] = current.pk
-            if policy.add_only or all(getattr(current, k) == v for k, v in values.items()):
+            unchanged = all(getattr(current, k) == v for k, v in values.items())
+            if unchanged or policy.add_only or not policy.groups_replace:
                 counts.unchanged += 1
                 continue
             counts.updated += 1

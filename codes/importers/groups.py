@@ -1,8 +1,9 @@
 """Top-level sections for CPT and HCPCS Level II, whose data files carry no tree of their own.
 
 The sections follow the code sets' own division (CPT by numeric range and by the letter that
-ends Category II, III and laboratory codes; HCPCS by first letter). A code an editor or a
-fixture already placed in a finer group keeps it: importers only fill codes without one.
+ends Category II, III and laboratory codes; HCPCS by first letter). A section that already
+exists (from the demo content or an editor) is kept as it is, and a code already placed in a
+finer group keeps it: these tables only fill what is missing.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ CPT_NUMERIC = [  # (last number of the span, section); spans are contiguous from
 ]
 CPT_LAST = [last for last, _ in CPT_NUMERIC]
 CPT_SUFFIX = {
-    "F": Section("category-ii", "Category II: performance measurement"),
-    "T": Section("category-iii", "Category III: emerging technology and services"),
+    "F": Section("category-ii", "Category II Codes"),
+    "T": Section("category-iii", "Category III Codes"),
     "U": Section("proprietary-laboratory-analyses", "Proprietary Laboratory Analyses (PLA)"),
     "M": Section("multianalyte-assays", "Multianalyte Assays with Algorithmic Analyses"),
     "A": Section("medicine", "Medicine", "90281", "99607"),  # vaccine administration
@@ -55,23 +56,24 @@ CPT_ORDER = [
 ]
 
 HCPCS_SECTIONS = {
-    "A": "Transportation, medical and surgical supplies, miscellaneous and experimental",
-    "B": "Enteral and parenteral therapy",
-    "C": "Hospital outpatient prospective payment system (temporary codes)",
-    "D": "Dental procedures",
-    "E": "Durable medical equipment",
-    "G": "Procedures and professional services (temporary codes)",
-    "H": "Alcohol and drug abuse treatment and behavioral health services",
-    "J": "Drugs administered other than orally, and chemotherapy drugs",
-    "K": "Durable medical equipment (temporary codes)",
-    "L": "Orthotic and prosthetic procedures and devices",
-    "M": "Medical services and quality measures",
-    "P": "Pathology and laboratory services",
-    "Q": "Miscellaneous services (temporary codes)",
-    "R": "Diagnostic radiology services",
-    "S": "Private payer codes (temporary national codes, non-Medicare)",
-    "T": "State Medicaid agency codes",
-    "V": "Vision, hearing and speech-language pathology services",
+    "A": "transportation services including ambulance, medical and surgical supplies",
+    "B": "enteral and parenteral therapy",
+    "C": "outpatient prospective payment system (temporary)",
+    "D": "dental procedures",
+    "E": "durable medical equipment",
+    "G": "procedures/professional services (temporary)",
+    "H": "alcohol and drug abuse treatment and behavioral health services",
+    "J": "drugs administered other than oral method",
+    "K": "durable medical equipment (temporary)",
+    "L": "orthotic and prosthetic procedures and devices",
+    "M": "medical services and quality measures",
+    "P": "pathology and laboratory services",
+    "Q": "miscellaneous services (temporary)",
+    "R": "diagnostic radiology services",
+    "S": "private payer codes (temporary national codes, non-Medicare)",
+    "T": "codes established for state Medicaid agencies",
+    "U": "laboratory tests (temporary)",
+    "V": "vision, hearing and speech-language pathology services",
 }
 
 
@@ -93,7 +95,7 @@ class StaticTree:
                 kind=CodeGroup.Kind.SECTION,
                 code_from=s.code_from,
                 code_to=s.code_to,
-                sort_key=f"{position:02d}",
+                sort_key=f"{s.code_from}|{position:05d}",
             )
             for position, s in enumerate(self.sections)
             if s.slug in used
@@ -110,12 +112,9 @@ def _cpt_section(code: str) -> Section | None:
 
 def _hcpcs_section(code: str) -> Section:
     letter = code[0]
-    return Section(
-        f"{letter.lower()}-codes",
-        HCPCS_SECTIONS.get(letter, f"{letter} codes"),
-        f"{letter}0000",
-        f"{letter}9999",
-    )
+    about = HCPCS_SECTIONS.get(letter)
+    title = f"{letter} codes: {about}" if about else f"{letter} codes"
+    return Section(f"{letter.lower()}-codes", title, f"{letter}0000", f"{letter}9999")
 
 
 @functools.cache

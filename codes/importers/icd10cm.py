@@ -19,7 +19,7 @@ import datetime
 import re
 from xml.etree import ElementTree as ET
 
-from codes.importers.base import shorten
+from codes.importers.base import shorten, year_in
 from codes.importers.codesets import CodeEntry, CodeSetImporter, GroupEntry
 from codes.models import Code, CodeGroup
 from codes.normalize import canonical_code, code_key
@@ -97,10 +97,13 @@ class Icd10cmImporter(CodeSetImporter):
 
     def parse(self) -> None:
         root = self._tree()
-        self.edition = self.edition or _text(root.find("version"))
-        if not self.edition[:4].isdigit():
+        version = _text(root.find("version"))
+        # Editions are fiscal years (FY2026 starts on 1 October 2025).
+        self.edition = self.edition or (f"FY{version}" if version.isdigit() else version)
+        year = year_in(self.edition)
+        if year is None:
             raise self.error("no <version> year in the file; pass --edition", field="version")
-        self.year = int(self.edition[:4])
+        self.year = year
         self.effective = self.options.effective or datetime.date(self.year - 1, 10, 1)
         self.groups: list[GroupEntry] = []
         self.entries: dict[str, CodeEntry] = {}
@@ -143,10 +146,10 @@ class Icd10cmImporter(CodeSetImporter):
         if not number:
             raise self.error("a chapter without a <name>", field="name")
         title, first, last = self._titled(chapter, f"chapter {number}", f"<name>{number}</name>")
-        slug = f"chapter-{number.lower()}"
+        slug = f"chapter-{int(number):02d}" if number.isdigit() else f"chapter-{number.lower()}"
         self._group(
             slug=slug,
-            title=f"Chapter {number}: {title}",
+            title=title,
             kind=CodeGroup.Kind.CHAPTER,
             code_from=first,
             code_to=last,
@@ -192,7 +195,7 @@ class Icd10cmImporter(CodeSetImporter):
             kind=CodeGroup.Kind.CATEGORY,
             parent=section_slug,
             code_from=code,
-            code_to=code,
+            code_to=_text(list(diag.iter("diag"))[-1].find("name")) or code,  # M54–M54.9
             notes=self._notes(diag, self._seven_table(diag, code)),
         )
         self._diag(diag, code, slug, None, "")

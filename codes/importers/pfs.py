@@ -86,8 +86,19 @@ def _header_name(parts: list[str]) -> str:
     return name.replace("CO- SURG", "CO-SURG")
 
 
+# Short names for the columns kept in RvuLine.extra (as the demo fee schedule lines use them);
+# a column a later release adds is kept under its header in snake case.
+EXTRA_KEYS = {
+    "PHYSICIAN SUPERVISION OF DIAGNOSTIC PROCEDURES": "physician_supervision",
+    "DIAGNOSTIC IMAGING FAMILY INDICATOR": "imaging_family",
+    "NON-FACILITY PE USED FOR OPPS PAYMENT AMOUNT": "opps_nonfacility_pe",
+    "FACILITY PE USED FOR OPPS PAYMENT AMOUNT": "opps_facility_pe",
+    "MP USED FOR OPPS PAYMENT AMOUNT": "opps_mp",
+}
+
+
 def _extra_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return EXTRA_KEYS.get(name) or re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
 class PfsImporter(Importer):

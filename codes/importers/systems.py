@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from codes.importers.base import year_in
 from codes.models import CodeSystem
 
 
@@ -52,8 +53,8 @@ SYSTEM_META: dict[str, SystemMeta] = {
 
 
 def edition_year(edition: str) -> int | None:
-    digits = edition[:4]
-    return int(digits) if digits.isdigit() else None
+    """2026 for "2026", "FY2026" or "2023-JAN"."""
+    return year_in(edition)
 
 
 def system_for_import(

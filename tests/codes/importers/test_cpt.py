@@ -27,7 +27,7 @@ def test_the_data_files_give_long_medium_short_and_consumer_descriptors(import_c
     assert code.short_descriptor == "SAMPLE INJ FACET L/S 1ST"
     assert code.consumer_descriptor.startswith("Sample: a shot of medicine")
     assert code.group.title == "Surgery"
-    assert cpt("0213T").group.title == "Category III: emerging technology and services"
+    assert cpt("0213T").group.title == "Category III Codes"
     assert "codes: 4 added, 0 updated, 0 deleted, 0 unchanged" in output
     system = CodeSystem.objects.get(slug="cpt")
     assert (system.edition, system.copyright) == (

@@ -31,7 +31,7 @@ def test_procedure_records_become_codes_with_continuation_lines_joined(import_co
     assert code.short_descriptor == "Sample steroid injection"
     assert code.effective_date == datetime.date(1990, 1, 1)
     assert code.status == Code.Status.ACTIVE
-    assert code.group.title.startswith("Drugs administered other than orally")
+    assert code.group.title == "J codes: drugs administered other than oral method"
     assert Code.objects.filter(system__slug="hcpcs").count() == 5
 
 

@@ -42,7 +42,8 @@ def test_each_code_and_modifier_line_becomes_an_rvu_line(import_codes):
         "0",
     )
     assert facet.conversion_factor == Decimal("32.3465")
-    assert facet.extra["physician_supervision_of_diagnostic_procedures"] == "09"
+    assert facet.extra["physician_supervision"] == "09"
+    assert (facet.extra["calculation_flag"], facet.extra["imaging_family"]) == ("0", "99")
     professional, technical = line("70450", "26"), line("70450", "TC")
     assert (professional.pctc_indicator, professional.work_rvu) == ("1", Decimal("0.85"))
     assert technical.work_rvu == Decimal("0.00")
