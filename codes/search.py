@@ -25,27 +25,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchRank,
-    SearchVectorField,
-)
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
-    F,
-    Func,
     Q,
-    Subquery,
-    TextField,
-    Value,
-    When,
     Window,
 )
-from django.db.models.expressions import CombinedExpression, RawSQL
-from django.db.models.functions import Cast
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -258,46 +244,105 @@ def filters_parse(*, system: str = "", status: str = "", group: str = "") -> Sea
     return SearchFilters(system=slug, status=status or "active", group=found)  # type: ignore[arg-type]
 
 
-GROUP_TREE_SQL = f"""
-WITH RECURSIVE tree(id) AS (
-    SELECT %s::bigint
-    UNION ALL
-    SELECT g.id FROM {CodeGroup._meta.db_table} g JOIN tree ON g.parent_id = tree.id
+# --- SQL ------------------------------------------------------------------------------------
+# Searches run as hand-written statements: the ORM spent more time building and compiling
+# these queries than Postgres spent answering them.
+
+CODES = Code._meta.db_table
+SYSTEMS_TABLE = CodeSystem._meta.db_table
+GROUPS = CodeGroup._meta.db_table
+FROM = f"{CODES} c JOIN {SYSTEMS_TABLE} s ON s.id = c.system_id"
+COLUMNS = (
+    "c.id, c.code, c.key, c.short_descriptor, c.plain_language, c.status, c.is_addon, "
+    "c.is_billable, c.system_id, s.slug, s.short_name, s.sort"
 )
-SELECT id FROM tree
-"""
-
-RESULT_FIELDS = (
-    "id",
-    "code",
-    "key",
-    "short_descriptor",
-    "plain_language",
-    "status",
-    "is_addon",
-    "is_billable",
-    "system_id",
-    "system__slug",
-    "system__short_name",
-    "system__sort",
-)
+CODE_ORDER = "s.sort, c.key"
 
 
-def _scope(filters: SearchFilters, *, status: bool = True):
-    codes = Code.objects.select_related("system").only(*RESULT_FIELDS)
+@dataclass(frozen=True)
+class Sql:
+    """A piece of SQL and its parameters, in the order they appear."""
+
+    text: str
+    params: tuple = ()
+
+    def __add__(self, other: Sql | str) -> Sql:
+        if isinstance(other, str):
+            return Sql(self.text + other, self.params)
+        return Sql(self.text + other.text, self.params + other.params)
+
+    def __radd__(self, other: str) -> Sql:
+        return Sql(other + self.text, self.params)
+
+
+def _listed(pieces: list[Sql | str]) -> Sql:
+    listed = Sql("")
+    for n, piece in enumerate(pieces):
+        listed = listed + (", " if n else "") + piece
+    return listed
+
+
+def _joined(pieces: list[Sql], separator: str) -> Sql:
+    joined = Sql("(")
+    for n, piece in enumerate(pieces):
+        joined = joined + (separator if n else "") + piece
+    return joined + ")"
+
+
+def _where(filters: SearchFilters, *, status: bool = True) -> Sql:
+    where = Sql("TRUE")
     if filters.system:
-        codes = codes.filter(system__slug=filters.system)
+        where = where + Sql(" AND s.slug = %s", (filters.system,))
     if status and filters.status != "all":
-        codes = codes.filter(status=filters.status)
+        where = where + Sql(" AND c.status = %s", (filters.status,))
     if filters.group is not None:
-        codes = codes.filter(group_id__in=RawSQL(GROUP_TREE_SQL, [filters.group.pk]))
-    return codes
+        where = where + Sql(
+            " AND c.group_id IN (WITH RECURSIVE tree(id) AS (SELECT %s::bigint UNION ALL "
+            f"SELECT g.id FROM {GROUPS} g JOIN tree ON g.parent_id = tree.id) "
+            "SELECT id FROM tree)",
+            (filters.group.pk,),
+        )
+    return where
 
 
-def _in_key_range(low: str, high_prefix: str) -> Q:
+def _key_range(low: str, high_prefix: str) -> Sql:
     """Keys from `low` up to every key that starts with `high_prefix`."""
     upper = key_successor(high_prefix)
-    return Q(key__gte=low, key__lt=upper) if upper else Q(key__gte=low)
+    if upper is None:
+        return Sql(" AND c.key >= %s", (low,))
+    return Sql(" AND c.key >= %s AND c.key < %s", (low, upper))
+
+
+def _fetch(sql: Sql) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.text, list(sql.params))
+        return cursor.fetchall()
+
+
+def _codes(rows: list[tuple]) -> list[Code]:
+    """Codes from rows that begin with COLUMNS, each with its system attached."""
+    systems: dict[int, CodeSystem] = {}
+    hits = []
+    for pk, code, key, short, plain, status, addon, billable, system_id, *system in rows:
+        if system_id not in systems:
+            slug, short_name, sort = system[:3]
+            systems[system_id] = CodeSystem(
+                id=system_id, slug=slug, short_name=short_name, sort=sort
+            )
+        hits.append(
+            Code(
+                id=pk,
+                code=code,
+                key=key,
+                short_descriptor=short,
+                plain_language=plain,
+                status=status,
+                is_addon=addon,
+                is_billable=billable,
+                system=systems[system_id],
+            )
+        )
+    return hits
 
 
 # --- Words -----------------------------------------------------------------------------------
@@ -324,33 +369,33 @@ class Term:
     typed: str
     expansions: tuple[str, ...] = ()
 
-    def query(self, *, prefix: bool = False) -> SearchQuery:
+    def tsquery(self, *, prefix: bool = False) -> Sql:
         """The word or any of its expansions; with `prefix`, also any word it begins."""
-        query = SearchQuery(self.typed, search_type="plain", config=CONFIG)
-        for expansion in self.expansions:
-            query |= SearchQuery(expansion, search_type="plain", config=CONFIG)
+        parts = [Sql(f"plainto_tsquery('{CONFIG}', %s)", (piece,)) for piece in self.pieces]
         if prefix:
             for run in ALNUM_RUN.findall(self.typed):
                 if len(run) >= 2:  # only letters and digits: safe in to_tsquery's syntax
-                    query |= SearchQuery(f"{run}:*", search_type="raw", config=CONFIG)
-        return query
+                    parts.append(Sql(f"to_tsquery('{CONFIG}', %s)", (f"{run}:*",)))
+        return _joined(parts, " || ")
 
-    def official(self) -> Q:
-        """The word or an expansion in the official descriptors (weights A and B).
+    def official(self) -> Sql:
+        """Whether the official descriptors (weights A and B) hold the word or an expansion.
 
         Plain words become weight-restricted terms (`fracture:AB`), which cost no more than
         any match; words with punctuation (l/s, i&d) cannot be written so in to_tsquery's
         syntax and are looked up in the vector cut to those weights instead.
         """
-        pieces = [self.typed, *self.expansions]
-        if not all(PLAIN_WORDS.fullmatch(piece) for piece in pieces):
-            return Q(official=self.query())
-        weighted = [" & ".join(f"{word}:AB" for word in piece.split()) for piece in pieces]
-        return Q(
-            search_vector=_any_of(
-                [SearchQuery(w, search_type="raw", config=CONFIG) for w in weighted]
-            )
-        )
+        if not all(PLAIN_WORDS.fullmatch(piece) for piece in self.pieces):
+            return "ts_filter(c.search_vector, '{a,b}') @@ " + self.tsquery()
+        weighted = [
+            Sql(f"to_tsquery('{CONFIG}', %s)", (" & ".join(f"{w}:AB" for w in piece.split()),))
+            for piece in self.pieces
+        ]
+        return "c.search_vector @@ " + _joined(weighted, " || ")
+
+    @property
+    def pieces(self) -> list[str]:
+        return [self.typed, *self.expansions]
 
     @property
     def checkable(self) -> bool:
@@ -395,47 +440,22 @@ def terms_build(*, words: tuple[str, ...]) -> list[Term]:
     return terms
 
 
-def _all_of(queries: list[SearchQuery]) -> SearchQuery:
-    combined = queries[0]
-    for query in queries[1:]:
-        combined &= query
-    return combined
-
-
-def _any_of(queries: list[SearchQuery]) -> SearchQuery:
-    combined = queries[0]
-    for query in queries[1:]:
-        combined |= query
-    return combined
-
-
 # Weights for D, C, B, A: a word in the official descriptors (A short, B medium and long) says
 # what the code is; the same word in our explanation (C) often names a neighbouring code.
-RANK_WEIGHTS = [0.01, 0.05, 0.5, 1.0]
+RANK_WEIGHTS = "'{0.01,0.05,0.5,1.0}'"
 
 
-def _rank(query: SearchQuery) -> SearchRank:
-    return SearchRank(F("search_vector"), query, weights=RANK_WEIGHTS)
-
-
-class OfficialWords(Func):
-    """The search vector cut to the official descriptors' words (weights A and B)."""
-
-    template = "ts_filter(%(expressions)s, '{a,b}')"
-    output_field = SearchVectorField()
-
-
-def _count_of(conditions: list[Q]) -> CombinedExpression | Value:
-    """How many of `conditions` a row meets."""
-    total: CombinedExpression | Value = Value(0)
-    for condition in conditions:
-        met = Case(When(condition, then=Value(1)), default=Value(0))
-        total = CombinedExpression(total, "+", met)
-    return total
-
-
-def _ranking(codes, terms: list[Term], *, partial: bool = False, typing: bool = False):
-    """The codes holding every word, best first.
+def _ranking(
+    filters: SearchFilters,
+    terms: list[Term],
+    *,
+    select: str,
+    page: int,
+    page_size: int,
+    partial: bool = False,
+    typing: bool = False,
+) -> Sql:
+    """The codes holding every word, best first: `select` columns of one page of them.
 
     First key: how many words the official descriptors themselves hold. It keeps a code that
     is what was asked for (lumbar facet injection: 64493) above one whose explanation merely
@@ -443,37 +463,30 @@ def _ranking(codes, terms: list[Term], *, partial: bool = False, typing: bool = 
     the words but one qualify too, and those holding more come first. With `typing`, the last
     word may be the beginning of one (as typed in the box so far).
     """
-    queries = [term.query(prefix=typing and term is terms[-1]) for term in terms]
-    everything = _all_of(queries)
+    queries = [term.tsquery(prefix=typing and term is terms[-1]) for term in terms]
+    official = _joined(["(" + term.official() + ")::int" for term in terms], " + ")
     if partial:
-        condition = Q()
-        for left_out in range(len(queries)):
-            rest = queries[:left_out] + queries[left_out + 1 :]
-            condition |= Q(search_vector=_all_of(rest))
-        matching = codes.filter(condition).annotate(
-            words_held=_count_of([Q(search_vector=query) for query in queries])
-        )
-        lexemes = _any_of(queries)
-        order = ["-words_held", "-official_hits", "-rank"]
+        rests = [_joined(queries[:n] + queries[n + 1 :], " && ") for n in range(len(queries))]
+        match = _joined(["c.search_vector @@ " + rest for rest in rests], " OR ")
+        lexemes = _joined(queries, " || ")
+        held = _joined(["(c.search_vector @@ " + query + ")::int" for query in queries], " + ")
+        order = [held + " DESC", official + " DESC"]
     else:
-        matching, lexemes = codes.filter(search_vector=everything), everything
-        order = ["-official_hits", "-rank"]
+        lexemes = _joined(queries, " && ")
+        match = "c.search_vector @@ " + lexemes
+        order = [official + " DESC"]
+    rank = f"ts_rank({RANK_WEIGHTS}, c.search_vector, " + lexemes + ") DESC"
     return (
-        matching.alias(official=OfficialWords(F("search_vector")))
-        .annotate(
-            official_hits=_count_of([term.official() for term in terms]),
-            rank=_rank(lexemes),
-            lexemes=Cast(lexemes, TextField()),
-        )
-        .order_by(*order, "system__sort", "key")
+        f"SELECT {select}, count(*) OVER (), "
+        + lexemes
+        + f"::text FROM {FROM} WHERE "
+        + _where(filters)
+        + " AND "
+        + match
+        + " ORDER BY "
+        + _listed([*order, rank])
+        + Sql(f", {CODE_ORDER} LIMIT %s OFFSET %s", (page_size, (page - 1) * page_size))
     )
-
-
-def _ranked(codes, terms: list[Term], *, partial: bool = False):
-    """Ranked (id, found, lexemes) rows: ids only, so that ranking and counting thousands of
-    matches never carries their text along."""
-    ranking = _ranking(codes, terms, partial=partial)
-    return ranking.annotate(found=Window(Count("id"))).values_list("id", "found", "lexemes")
 
 
 # One statement for the words of a query that found nothing: is each word in any code's text,
@@ -637,19 +650,28 @@ class SearchOutcome:
         return self.page < self.pages
 
 
-def _page_of(ranked, filters: SearchFilters, *, page: int, page_size: int):
-    """One page of codes from ranked (id, found, lexemes) rows, and the count of them all.
+def _page_of(
+    filters: SearchFilters, terms: list[Term], *, page: int, page_size: int, partial: bool = False
+) -> tuple[list[Code], int, frozenset[str]]:
+    """One page of ranked codes, the count of them all, and the words matched.
 
     Ranking and counting run over ids alone, so a word that thousands of codes hold costs no
-    wide rows; the page's codes are fetched by id in a second, small query.
+    wide rows; the page's codes are fetched by id in a second, small statement.
     """
-    start = (page - 1) * page_size
-    rows = list(ranked[start : start + page_size])
+    rows = _fetch(
+        _ranking(filters, terms, select="c.id", page=page, page_size=page_size, partial=partial)
+    )
     if not rows:
-        total = 0 if page == 1 else ranked.order_by().count()  # past the end: say how many
-        return [], total, frozenset()
-    found = _scope(filters, status=False).filter(pk__in=[row[0] for row in rows])
-    by_id = {code.pk: code for code in found}
+        if page == 1:
+            return [], 0, frozenset()
+        first = _fetch(
+            _ranking(filters, terms, select="c.id", page=1, page_size=1, partial=partial)
+        )
+        return [], first[0][1] if first else 0, frozenset()  # past the end: say how many
+    found = _codes(
+        _fetch(Sql(f"SELECT {COLUMNS} FROM {FROM} WHERE c.id = ANY(%s)", ([r[0] for r in rows],)))
+    )
+    by_id = {hit.pk: hit for hit in found}
     hits = [by_id[row[0]] for row in rows if row[0] in by_id]
     return hits, rows[0][1], lexemes_parse(tsquery=rows[0][2] or "")
 
@@ -663,39 +685,47 @@ def _decorate(hits: list[Code], lexemes: frozenset[str] = frozenset()) -> list[C
 
 
 def search_run(*, query: ParsedQuery, filters: SearchFilters, page: int = 1) -> SearchOutcome:
-    """Answer one search with a handful of indexed queries (see bench/search.py)."""
+    """Answer one search with a handful of indexed statements (see bench/search.py)."""
     outcome = SearchOutcome(query=query, filters=filters, kind="none", page=page)
     if query.kind in ("empty", "blank"):
         if query.kind == "empty" and filters.narrowed:
-            return _listing(outcome, _scope(filters), "prefix")
+            return _listing(outcome, Sql(""), "prefix")
         outcome.kind = query.kind
         return outcome
     if query.kind == "code":
         return _code_search(outcome)
     if query.kind == "codes":
-        found = list(
-            _scope(filters, status=False).filter(key__in=query.keys).order_by("system__sort", "key")
+        found = _codes(
+            _fetch(
+                f"SELECT {COLUMNS} FROM {FROM} WHERE "
+                + _where(filters, status=False)
+                + Sql(f" AND c.key = ANY(%s) ORDER BY {CODE_ORDER}", (list(query.keys),))
+            )
         )
         outcome.missing = sorted(set(query.keys) - {hit.key for hit in found})
         if found:
             outcome.kind, outcome.hits, outcome.total = "codes", _decorate(found), len(found)
         return outcome
     if query.kind == "range":
-        codes = _scope(filters).filter(_in_key_range(query.key, query.high))
-        return _listing(outcome, codes, "range")
+        return _listing(outcome, _key_range(query.key, query.high), "range")
     return _words_search(outcome)
 
 
-def _listing(outcome: SearchOutcome, codes, kind: OutcomeKind) -> SearchOutcome:
-    """Codes in code order, a page of them and their count in one query (an index range)."""
-    count = codes.order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")
+def _listing(outcome: SearchOutcome, condition: Sql, kind: OutcomeKind) -> SearchOutcome:
+    """Codes in code order: a page of them and their count in one statement (a key range)."""
+    where = _where(outcome.filters) + condition
     start = (outcome.page - 1) * outcome.page_size
-    ordered = codes.annotate(found=Subquery(count)).order_by("system__sort", "key")
-    hits = list(ordered[start : start + outcome.page_size])
-    total = hits[0].found if hits else 0
-    if not hits and outcome.page > 1:
-        total = codes.count()  # past the end: still say how many there are
-    outcome.hits, outcome.total = _decorate(hits), total
+    rows = _fetch(
+        f"SELECT {COLUMNS}, (SELECT count(*) FROM {FROM} WHERE "
+        + where
+        + f") FROM {FROM} WHERE "
+        + where
+        + Sql(f" ORDER BY {CODE_ORDER} LIMIT %s OFFSET %s", (outcome.page_size, start))
+    )
+    total = rows[0][-1] if rows else 0
+    if not rows and outcome.page > 1:  # past the end: still say how many there are
+        total = _fetch(f"SELECT count(*) FROM {FROM} WHERE " + where)[0][0]
+    outcome.hits, outcome.total = _decorate(_codes(rows)), total
     outcome.kind = kind if total else "none"
     return outcome
 
@@ -704,8 +734,15 @@ def _code_search(outcome: SearchOutcome) -> SearchOutcome:
     query, filters = outcome.query, outcome.filters
     # An exact code goes to its page whatever its status: a deleted code's page says so.
     # Only a spelling some system accepts as a whole code is looked up (not 6449 or J1).
-    whole = any(spelling.canonical(query.spelling) for spelling in SYSTEMS.values())
-    found = list(_scope(filters, status=False).filter(key=query.key)) if whole else []
+    found: list[Code] = []
+    if any(spelling.canonical(query.spelling) for spelling in SYSTEMS.values()):
+        found = _codes(
+            _fetch(
+                f"SELECT {COLUMNS} FROM {FROM} WHERE "
+                + _where(filters, status=False)
+                + Sql(" AND c.key = %s", (query.key,))
+            )
+        )
     spelled = [hit for hit in found if hit.code.upper() == query.spelling]
     winners = spelled or found
     if len(winners) == 1 and winners[0].is_billable:
@@ -715,7 +752,7 @@ def _code_search(outcome: SearchOutcome) -> SearchOutcome:
         winners.sort(key=lambda hit: (hit.system.sort, hit.key))
         outcome.kind, outcome.hits, outcome.total = "choices", _decorate(winners), len(winners)
         return outcome
-    _listing(outcome, _scope(filters).filter(_in_key_range(query.key, query.key)), "prefix")
+    _listing(outcome, _key_range(query.key, query.key), "prefix")
     if outcome.total:
         return outcome
     # Nothing starts so: the "code" may be a word after all (b12, covid19).
@@ -734,20 +771,18 @@ def _words_search(outcome: SearchOutcome) -> SearchOutcome:
     terms = terms_build(words=outcome.query.words)
     if not terms:
         return outcome
-    codes = _scope(outcome.filters)
+    filters = outcome.filters
     pager = {"page": outcome.page, "page_size": outcome.page_size}
-    hits, total, lexemes = _page_of(_ranked(codes, terms), outcome.filters, **pager)
+    hits, total, lexemes = _page_of(filters, terms, **pager)
     kind: OutcomeKind = "words"
     if not total:
         spellings = spellings_check(words=[t.typed for t in terms if t.checkable])
         respelled = _respelled(terms, spellings)
         if respelled != terms and respelled:
-            hits, total, lexemes = _page_of(_ranked(codes, respelled), outcome.filters, **pager)
+            hits, total, lexemes = _page_of(filters, respelled, **pager)
             kind, outcome.searched_for = "corrected", " ".join(t.typed for t in respelled)
         if not total and len(respelled) > 1:
-            hits, total, lexemes = _page_of(
-                _ranked(codes, respelled, partial=True), outcome.filters, **pager
-            )
+            hits, total, lexemes = _page_of(filters, respelled, partial=True, **pager)
             kind = "partial"
         if not total:
             outcome.spellings = [s.closest for s in spellings.values() if s.closest]
@@ -785,24 +820,42 @@ class Suggestion:
 
 def suggestions_for(*, raw: str, limit: int = SUGGEST_LIMIT) -> list[Suggestion]:
     """Codes to offer while a query is typed: by code beginning, or by words, the last one
-    taken as the beginning of a word. Two queries at most (synonyms, codes)."""
+    taken as the beginning of a word. Two statements at most (synonyms, codes)."""
     query = query_parse(raw=raw)
-    active = _scope(SearchFilters())
+    active = SearchFilters()
+    listed = Sql(f" ORDER BY {CODE_ORDER} LIMIT %s", (limit,))
     if query.kind == "code":
-        codes = active.filter(_in_key_range(query.key, query.key)).order_by("system__sort", "key")
-        hits = list(codes[:limit])
+        hits = _codes(
+            _fetch(
+                f"SELECT {COLUMNS} FROM {FROM} WHERE "
+                + _where(active)
+                + _key_range(query.key, query.key)
+                + listed
+            )
+        )
         if hits or not query.words:
             return [_suggestion(hit) for hit in hits]
     if query.kind == "range":
-        codes = active.filter(_in_key_range(query.key, query.high)).order_by("system__sort", "key")
-        return [_suggestion(hit) for hit in codes[:limit]]
+        condition = _key_range(query.key, query.high)
+        return [
+            _suggestion(hit)
+            for hit in _codes(
+                _fetch(f"SELECT {COLUMNS} FROM {FROM} WHERE " + _where(active) + condition + listed)
+            )
+        ]
     if query.kind == "codes":
-        codes = active.filter(key__in=query.keys).order_by("system__sort", "key")
-        return [_suggestion(hit) for hit in codes[:limit]]
+        condition = Sql(" AND c.key = ANY(%s)", (list(query.keys),))
+        return [
+            _suggestion(hit)
+            for hit in _codes(
+                _fetch(f"SELECT {COLUMNS} FROM {FROM} WHERE " + _where(active) + condition + listed)
+            )
+        ]
     terms = terms_build(words=query.words)
     if not terms:
         return []
-    return [_suggestion(hit) for hit in _ranking(active, terms, typing=True)[:limit]]
+    rows = _fetch(_ranking(active, terms, select=COLUMNS, page=1, page_size=limit, typing=True))
+    return [_suggestion(hit) for hit in _codes(rows)]
 
 
 def _suggestion(hit: Code) -> Suggestion:
