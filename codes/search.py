@@ -252,11 +252,27 @@ CODES = Code._meta.db_table
 SYSTEMS_TABLE = CodeSystem._meta.db_table
 GROUPS = CodeGroup._meta.db_table
 FROM = f"{CODES} c JOIN {SYSTEMS_TABLE} s ON s.id = c.system_id"
-COLUMNS = (
-    "c.id, c.code, c.key, c.short_descriptor, c.plain_language, c.status, c.is_addon, "
-    "c.is_billable, c.system_id, s.slug, s.short_name, s.sort"
-)
-CODE_ORDER = "s.sort, c.key"
+# The fields a result needs, in the model's own field order (from_db maps values that way);
+# the official descriptor is not among them.
+RESULT_CODE_FIELDS = {
+    "id",
+    "system_id",
+    "code",
+    "key",
+    "short_descriptor",
+    "plain_language",
+    "status",
+    "is_addon",
+    "is_billable",
+}
+CODE_FIELDS = [f.attname for f in Code._meta.concrete_fields if f.attname in RESULT_CODE_FIELDS]
+SYSTEM_FIELDS = [
+    f.attname
+    for f in CodeSystem._meta.concrete_fields
+    if f.attname in {"id", "slug", "short_name", "sort"}
+]
+COLUMNS = ", ".join([f"c.{name}" for name in CODE_FIELDS] + [f"s.{name}" for name in SYSTEM_FIELDS])
+CODE_ORDER = "s.sort, s.slug, c.key"
 
 
 @dataclass(frozen=True)
@@ -320,28 +336,24 @@ def _fetch(sql: Sql) -> list[tuple]:
 
 
 def _codes(rows: list[tuple]) -> list[Code]:
-    """Codes from rows that begin with COLUMNS, each with its system attached."""
+    """Codes from rows that begin with COLUMNS, each with its system attached.
+
+    Built as the ORM builds loaded rows (from_db, the other fields deferred): the official
+    descriptor is not even loaded.
+    """
+    width = len(CODE_FIELDS)
+    at_system = CODE_FIELDS.index("system_id")
     systems: dict[int, CodeSystem] = {}
     hits = []
-    for pk, code, key, short, plain, status, addon, billable, system_id, *system in rows:
+    for row in rows:
+        system_id = row[at_system]
         if system_id not in systems:
-            slug, short_name, sort = system[:3]
-            systems[system_id] = CodeSystem(
-                id=system_id, slug=slug, short_name=short_name, sort=sort
+            systems[system_id] = CodeSystem.from_db(
+                connection.alias, SYSTEM_FIELDS, row[width : width + len(SYSTEM_FIELDS)]
             )
-        hits.append(
-            Code(
-                id=pk,
-                code=code,
-                key=key,
-                short_descriptor=short,
-                plain_language=plain,
-                status=status,
-                is_addon=addon,
-                is_billable=billable,
-                system=systems[system_id],
-            )
-        )
+        hit = Code.from_db(connection.alias, CODE_FIELDS, row[:width])
+        hit.system = systems[system_id]
+        hits.append(hit)
     return hits
 
 
@@ -749,7 +761,7 @@ def _code_search(outcome: SearchOutcome) -> SearchOutcome:
         outcome.kind, outcome.redirect_to = "redirect", winners[0].get_absolute_url()
         return outcome
     if len(winners) > 1:
-        winners.sort(key=lambda hit: (hit.system.sort, hit.key))
+        winners.sort(key=lambda hit: (hit.system.sort, hit.system.slug, hit.key))
         outcome.kind, outcome.hits, outcome.total = "choices", _decorate(winners), len(winners)
         return outcome
     _listing(outcome, _key_range(query.key, query.key), "prefix")

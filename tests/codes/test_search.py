@@ -452,3 +452,14 @@ def test_a_guest_with_no_views_left_still_searches_and_sees_no_metered_text(clie
     assert "paravert f jnt l/s 2 lev" in html
     assert "(List separately in addition" not in html
     assert Meter.objects.get().used == 1
+
+
+def test_search_hits_do_not_even_load_the_official_descriptor(catalogue):
+    from codes import search as case2code
+
+    outcome = case2code.search_run(
+        query=case2code.query_parse(raw="lumbar facet injection"),
+        filters=case2code.SearchFilters(),
+    )
+    assert outcome.hits
+    assert all("long_descriptor" in hit.get_deferred_fields() for hit in outcome.hits)
