@@ -197,7 +197,10 @@ class PfsImporter(Importer):
         modifier = cells[self.columns["MOD"]].upper()
         if len(modifier) > 2:
             raise self.error(f"{modifier!r} is not a modifier", line=number, field="MOD")
-        values: dict[str, object] = {"description": cells[self.columns["DESCRIPTION"]][:200]}
+        description = self.fit(
+            cells[self.columns["DESCRIPTION"]], 200, line=number, field="DESCRIPTION"
+        )
+        values: dict[str, object] = {"description": description}
         for name, target, at in self.decimal_columns:
             values[target] = self._decimal(number, cells[at], name)
         for name, target, at in self.indicator_columns:

@@ -1,4 +1,5 @@
-"""The code-system records importers fill: created when missing, edition kept current.
+"""The code-system records importers fill: created when missing (worded as the demo content in
+fixtures/ words them), edition kept current.
 
 An existing record's copyright text is never replaced: editors may have worded it for the
 site (and for CPT it follows the licence agreement), so only a new record gets ours.
@@ -27,7 +28,7 @@ SYSTEM_META: dict[str, SystemMeta] = {
         name="Current Procedural Terminology",
         short_name="CPT",
         publisher="American Medical Association",
-        copyright="© Copyright {year} American Medical Association. All rights reserved.",
+        copyright="CPT® © Copyright {year} American Medical Association. All rights reserved.",
         description="Procedure and service codes for physicians and other practitioners.",
         sort=1,
     ),
@@ -35,17 +36,17 @@ SYSTEM_META: dict[str, SystemMeta] = {
         name="Healthcare Common Procedure Coding System Level II",
         short_name="HCPCS",
         publisher="Centers for Medicare & Medicaid Services",
-        copyright="HCPCS Level II codes and descriptors are published by the Centers for "
-        "Medicare & Medicaid Services and are in the public domain.",
+        copyright="HCPCS Level II codes and descriptors are maintained by the Centers for "
+        "Medicare & Medicaid Services (CMS) and are in the public domain.",
         description="Supplies, equipment, drugs, ambulance and other services not in CPT.",
         sort=2,
     ),
     "icd10cm": SystemMeta(
         name="International Classification of Diseases, Tenth Revision, Clinical Modification",
         short_name="ICD-10-CM",
-        publisher="National Center for Health Statistics (CDC/NCHS)",
-        copyright="ICD-10-CM is published by the National Center for Health Statistics of the "
-        "Centers for Disease Control and Prevention and is in the public domain.",
+        publisher="CDC National Center for Health Statistics",
+        copyright="ICD-10-CM is published by the Centers for Disease Control and Prevention's "
+        "National Center for Health Statistics (CDC/NCHS) and is in the public domain.",
         description="Diagnosis codes for every US health care setting.",
         sort=3,
     ),

@@ -198,3 +198,25 @@ def test_the_command_exits_non_zero_with_the_message_on_stderr(tmp_path, capsys)
     error = capsys.readouterr().err
     assert "HCPC2016.txt, line 1, field record identification code" in error
     assert "Traceback" not in error
+
+
+@pytest.mark.parametrize(
+    ("format_name", "name", "message"),
+    [
+        ("cms-hcpcs", "HCPC2016.txt", "no HCPCS records found"),
+        ("cdc-icd10cm-xml", "icd10cm.xml", "line 1: not well-formed XML"),
+        ("cms-pfs-rvu", "PPRRVU25_JAN.csv", "no header row starting HCPCS,MOD"),
+        ("ama-cpt", "LONGULT.txt", "no CPT code lines found"),
+        ("cms-ncci-ptp", "ccipra-v311r0-f1.txt", "no edit lines found"),
+        ("cms-mue", "mue_practitioner.csv", "no header row"),
+    ],
+)
+def test_an_empty_file_is_an_error_in_every_format(
+    import_codes, tmp_path, format_name, name, message
+):
+    empty = tmp_path / "2025" / name
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+
+    with pytest.raises(CommandError, match=message):
+        import_codes(format_name, empty)

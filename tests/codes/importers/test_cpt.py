@@ -32,7 +32,7 @@ def test_the_data_files_give_long_medium_short_and_consumer_descriptors(import_c
     system = CodeSystem.objects.get(slug="cpt")
     assert (system.edition, system.copyright) == (
         "2025",
-        "© Copyright 2024 American Medical Association. All rights reserved.",
+        "CPT® © Copyright 2024 American Medical Association. All rights reserved.",
     )
 
 

@@ -77,7 +77,7 @@ def test_missing_codes_are_created_in_their_system_with_the_short_descriptor(imp
     assert screening.short_descriptor == "Sample pelvic screening exam"
     assert Code.objects.filter(system__slug="cpt").count() == 5
     assert CodeSystem.objects.get(slug="cpt").copyright == (
-        "© Copyright 2024 American Medical Association. All rights reserved."
+        "CPT® © Copyright 2024 American Medical Association. All rights reserved."
     )
 
 
