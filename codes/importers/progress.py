@@ -59,7 +59,7 @@ class Progress:
         elapsed = now - self.started
         if self.terminal:
             self.done = max(self.done, self.total)
-            self._show(now)
+            self._show(now, finished=True)
             self.stream.write("\n")
         else:
             self.stream.write(f"{self.label}: {self.done:,} {self.unit} in {elapsed:.1f} s\n")
@@ -75,16 +75,21 @@ class Progress:
         elapsed = now - self.started
         return self.done / elapsed if elapsed > 0 else 0.0
 
-    def _show(self, now: float) -> None:
+    def _show(self, now: float, *, finished: bool = False) -> None:
         rate = self._rate(now)
         fraction = min(self.done / self.total, 1.0) if self.total else 1.0
         left = (self.total - self.done) / rate if rate and self.total > self.done else 0.0
         if self.terminal:
             filled = int(fraction * BAR_WIDTH)
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+            timing = (
+                f"done in {_duration(now - self.started)}"
+                if finished
+                else (f"{_duration(left)} left")
+            )
             self.stream.write(
                 f"\r{self.label} [{bar}] {fraction:4.0%} {self.done:,}/{self.total:,} {self.unit}"
-                f"  {rate:,.0f} {self.unit}/s  {_duration(left)} left \x1b[K"
+                f"  {rate:,.0f} {self.unit}/s  {timing} \x1b[K"
             )
         else:
             self.stream.write(

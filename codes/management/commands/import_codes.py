@@ -1,7 +1,7 @@
 import datetime
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from codes.importers.base import ImportOptions
 from codes.importers.progress import ProgressFactory
@@ -15,6 +15,23 @@ def _date(value: str) -> datetime.date:
         return datetime.date.fromisoformat(value)
     except ValueError as exc:
         raise CommandError(f"--effective {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+class _Unstyled:
+    """stderr as the progress bar needs it: Django's wrapper would colour each redraw as an
+    error and end it with a newline, so the bar could not redraw in place."""
+
+    def __init__(self, wrapper: OutputWrapper) -> None:
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self.wrapper.write(text, style_func=lambda plain: plain, ending="")
+
+    def flush(self) -> None:
+        self.wrapper.flush()
+
+    def isatty(self) -> bool:
+        return self.wrapper.isatty()
 
 
 class Command(BaseCommand):
@@ -69,7 +86,7 @@ class Command(BaseCommand):
             setting=options["setting"],
             encoding=options["encoding"],
         )
-        progress = ProgressFactory(self.stderr if options["verbosity"] > 0 else None)
+        progress = ProgressFactory(_Unstyled(self.stderr) if options["verbosity"] > 0 else None)
         if settings.dry_run:
             self.stdout.write("Dry run: nothing will be written.")
         bundles = importer.bundles(options["files"])

@@ -34,6 +34,7 @@ def test_on_a_terminal_a_bar_is_redrawn_with_rate_and_time_left():
     assert first.startswith("Reading [#######---------------------]  25% 250/1,000 lines")
     assert "125 lines/s  0:06 left" in first
     assert "100% 1,000/1,000 lines" in last
+    assert "done in 0:02" in last
     assert stream.getvalue().endswith("\n")
 
 
@@ -89,3 +90,23 @@ def test_verbosity_zero_silences_the_progress():
     )
 
     assert err.getvalue() == ""
+
+
+@pytest.mark.django_db
+def test_on_a_terminal_the_command_redraws_one_line_per_phase():
+    err = Terminal()
+    call_command(
+        "import_codes",
+        "cms-hcpcs",
+        str(SAMPLES / "HCPC2016_SAMPLE.txt"),
+        stdout=StringIO(),
+        stderr=err,
+    )
+
+    phases = err.getvalue().split("\n")[:-1]
+    assert [phase.rsplit("\r", 1)[-1].split(" [")[0] for phase in phases] == [
+        "Reading",
+        "Comparing",
+        "Writing",
+    ]
+    assert all("\x1b[K" in phase for phase in phases)
