@@ -87,7 +87,7 @@ QUERIES: dict[str, list[str]] = {
         "C50",
         "Z00",
         "G04",
-        "L86",
+        "L80",
         "F32",
         "N18",
         "R10",

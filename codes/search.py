@@ -701,7 +701,8 @@ def search_run(*, query: ParsedQuery, filters: SearchFilters, page: int = 1) -> 
     outcome = SearchOutcome(query=query, filters=filters, kind="none", page=page)
     if query.kind in ("empty", "blank"):
         if query.kind == "empty" and filters.narrowed:
-            return _listing(outcome, Sql(""), "prefix")
+            _listing(outcome, Sql(""), "prefix")
+            return outcome
         outcome.kind = query.kind
         return outcome
     if query.kind == "code":
@@ -719,54 +720,74 @@ def search_run(*, query: ParsedQuery, filters: SearchFilters, page: int = 1) -> 
             outcome.kind, outcome.hits, outcome.total = "codes", _decorate(found), len(found)
         return outcome
     if query.kind == "range":
-        return _listing(outcome, _key_range(query.key, query.high), "range")
+        _listing(outcome, _key_range(query.key, query.high), "range")
+        return outcome
     return _words_search(outcome)
 
 
-def _listing(outcome: SearchOutcome, condition: Sql, kind: OutcomeKind) -> SearchOutcome:
-    """Codes in code order: a page of them and their count in one statement (a key range)."""
-    where = _where(outcome.filters) + condition
+def _listing(
+    outcome: SearchOutcome, condition: Sql, kind: OutcomeKind, *, exact_key: str = ""
+) -> list[Code]:
+    """Codes in code order: a page of them and their count in one statement (a key range).
+
+    With `exact_key`, the same statement also brings the codes with exactly that key, of any
+    status, which it returns; the page goes into `outcome`.
+    """
+    filters = outcome.filters
+    where = _where(filters) + condition
     start = (outcome.page - 1) * outcome.page_size
-    rows = _fetch(
-        f"SELECT {COLUMNS}, (SELECT count(*) FROM {FROM} WHERE "
-        + where
-        + f") FROM {FROM} WHERE "
+    # The range is read once, narrow (ids, counted by a window), and only the page's rows
+    # are fetched whole.
+    statement = (
+        f"(SELECT {COLUMNS}, page.found, FALSE FROM (SELECT c.id, count(*) OVER () AS found "
+        f"FROM {FROM} WHERE "
         + where
         + Sql(f" ORDER BY {CODE_ORDER} LIMIT %s OFFSET %s", (outcome.page_size, start))
+        + f") page JOIN {CODES} c ON c.id = page.id JOIN {SYSTEMS_TABLE} s ON s.id = c.system_id)"
     )
-    total = rows[0][-1] if rows else 0
-    if not rows and outcome.page > 1:  # past the end: still say how many there are
+    if exact_key:
+        statement = (
+            f"(SELECT {COLUMNS}, NULL::bigint, TRUE FROM {FROM} WHERE "
+            + _where(filters, status=False)
+            + Sql(" AND c.key = %s) UNION ALL ", (exact_key,))
+            + statement
+        )
+    rows = _fetch(statement)
+    page = [row for row in rows if not row[-1]]
+    total = page[0][-2] if page else 0
+    if not page and outcome.page > 1:  # past the end: still say how many there are
         total = _fetch(f"SELECT count(*) FROM {FROM} WHERE " + where)[0][0]
-    outcome.hits, outcome.total = _decorate(_codes(rows)), total
+    hits = sorted(_codes(page), key=_code_order)
+    outcome.hits, outcome.total = _decorate(hits), total
     outcome.kind = kind if total else "none"
-    return outcome
+    return _codes([row for row in rows if row[-1]])
+
+
+def _code_order(hit: Code) -> tuple[int, str, str]:
+    return hit.system.sort, hit.system.slug, hit.key
 
 
 def _code_search(outcome: SearchOutcome) -> SearchOutcome:
     query, filters = outcome.query, outcome.filters
-    # An exact code goes to its page whatever its status: a deleted code's page says so.
-    # Only a spelling some system accepts as a whole code is looked up (not 6449 or J1).
-    found: list[Code] = []
-    if any(spelling.canonical(query.spelling) for spelling in SYSTEMS.values()):
-        found = _codes(
-            _fetch(
-                f"SELECT {COLUMNS} FROM {FROM} WHERE "
-                + _where(filters, status=False)
-                + Sql(" AND c.key = %s", (query.key,))
-            )
-        )
+    # An exact code goes to its page whatever its status (a deleted code's page says so);
+    # one statement brings it and the first page of the codes that begin with it. Only a
+    # spelling some system accepts as a whole code is looked for (not 6449 or J1).
+    whole = any(spelling.canonical(query.spelling) for spelling in SYSTEMS.values())
+    listed = SearchOutcome(query=query, filters=filters, kind="none", page=outcome.page)
+    found = _listing(
+        listed, _key_range(query.key, query.key), "prefix", exact_key=query.key if whole else ""
+    )
     spelled = [hit for hit in found if hit.code.upper() == query.spelling]
     winners = spelled or found
     if len(winners) == 1 and winners[0].is_billable:
         outcome.kind, outcome.redirect_to = "redirect", winners[0].get_absolute_url()
         return outcome
     if len(winners) > 1:
-        winners.sort(key=lambda hit: (hit.system.sort, hit.system.slug, hit.key))
+        winners.sort(key=_code_order)
         outcome.kind, outcome.hits, outcome.total = "choices", _decorate(winners), len(winners)
         return outcome
-    _listing(outcome, _key_range(query.key, query.key), "prefix")
-    if outcome.total:
-        return outcome
+    if listed.total:
+        return listed
     # Nothing starts so: the "code" may be a word after all (b12, covid19).
     words = _words_search(SearchOutcome(query=query, filters=filters, kind="none", page=1))
     if words.total:
