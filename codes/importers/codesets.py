@@ -446,6 +446,7 @@ class CodeSetImporter(Importer):
 
     system_slug = ""
     history_in_file = False  # the file dates its own additions (HCPCS): none inferred
+    add_only = False  # set by sync(): an older edition than the site's only adds
     year: int
     effective: datetime.date
 
@@ -467,7 +468,7 @@ class CodeSetImporter(Importer):
             copyright_year=copyright_year or self.year,
             dry_run=dry_run,
         )
-        older = is_older_edition(self.edition, system)
+        older = self.add_only = is_older_edition(self.edition, system)
         if older:
             self.warn(
                 f"edition {self.edition} is older than the loaded {system.edition}: only codes "

@@ -305,7 +305,7 @@ class HcpcsImporter(CodeSetImporter):
             if current is None:
                 counts.added += 1
                 create.append(Modifier(code=code, **values))
-            elif all(getattr(current, k) == v for k, v in values.items()):
+            elif self.add_only or all(getattr(current, k) == v for k, v in values.items()):
                 counts.unchanged += 1
             else:
                 if values["status"] == Code.Status.DELETED and current.status != values["status"]:

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from codes.models import Code, CodeGroup, CodeSystem
+from codes.models import Code, CodeGroup, CodeSystem, Modifier
 from tests.codes.importers.conftest import SAMPLES
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,7 @@ def test_icd_import_reuses_the_demo_chapters_and_keeps_the_plain_language(demo, 
 def test_an_older_hcpcs_edition_only_adds_what_the_demo_lacks(demo, import_codes):
     copyright_line = CodeSystem.objects.get(slug="hcpcs").copyright
     descriptor = Code.objects.get(system__slug="hcpcs", key="J1100").long_descriptor
+    left = Modifier.objects.get(code="LT").long_descriptor
 
     output = import_codes("cms-hcpcs", SAMPLES / "HCPC2016_SAMPLE.txt")
 
@@ -46,6 +47,8 @@ def test_an_older_hcpcs_edition_only_adds_what_the_demo_lacks(demo, import_codes
     drug = Code.objects.select_related("group").get(system__slug="hcpcs", key="J1100")
     assert drug.group.slug == "drugs-administered-by-injection"
     assert drug.long_descriptor == descriptor
+    assert Modifier.objects.get(code="LT").long_descriptor == left
+    assert Modifier.objects.get(code="AA").short_descriptor == "Sample anesthesia personally"
     assert CodeGroup.objects.filter(system__slug="hcpcs", slug="j-codes").count() == 1
     new = Code.objects.select_related("group").get(system__slug="hcpcs", key="K0001")
     assert new.group.slug == "k-codes"
