@@ -23,25 +23,22 @@ from codes.normalize import SYSTEMS
 
 HEADER_SEARCH_ROWS = 40
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-MONTH_NAMES = {
-    name: month[:3].upper()
-    for name, month in (
-        (m.upper(), m)
-        for m in (
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        )
-    )
+MONTH_NAMES = {  # "JANUARY" in the title -> "JAN" in the edition
+    name: name[:3]
+    for name in [
+        "JANUARY",
+        "FEBRUARY",
+        "MARCH",
+        "APRIL",
+        "MAY",
+        "JUNE",
+        "JULY",
+        "AUGUST",
+        "SEPTEMBER",
+        "OCTOBER",
+        "NOVEMBER",
+        "DECEMBER",
+    ]
 }
 GLOBAL_DAYS = {"000", "010", "090", "MMM", "XXX", "YYY", "ZZZ"}
 
