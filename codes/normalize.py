@@ -35,9 +35,10 @@ SYSTEMS: dict[str, SystemSpelling] = {
     "cpt": SystemSpelling("cpt", "cpt", re.compile(r"\d{4}[0-9A-Z]"), "64494"),
     # HCPCS Level II: a letter A–V then four digits
     "hcpcs": SystemSpelling("hcpcs", "hcpcs", re.compile(r"[A-V]\d{4}"), "J1100"),
-    # ICD-10-CM: letter, digit, alphanumeric, then up to four more characters after the dot
+    # ICD-10-CM: a letter, two alphanumerics (a digit second, except in categories such as
+    # QA0 added for FY2026), then up to four more characters after the dot
     "icd10cm": SystemSpelling(
-        "icd10cm", "icd-10-cm", re.compile(r"[A-Z]\d[0-9A-Z][0-9A-Z]{0,4}"), "M54.50"
+        "icd10cm", "icd-10-cm", re.compile(r"[A-Z][0-9A-Z][0-9A-Z][0-9A-Z]{0,4}"), "M54.50"
     ),
 }
 BY_URL_PREFIX: dict[str, SystemSpelling] = {s.url_prefix: s for s in SYSTEMS.values()}

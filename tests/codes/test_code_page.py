@@ -178,3 +178,9 @@ def test_account_page_has_a_table_of_contents_of_its_sections(client, facet_fami
 
 def test_guest_page_has_no_table_of_contents(client, facet_family):
     assert 'id="toc-title"' not in client.get("/cpt/64494/").content.decode()
+
+
+def test_icd_categories_with_a_letter_second_have_pages(client):
+    make_code("QA0.0101", system=make_system("icd10cm"))
+    assert client.get("/icd-10-cm/qa00101/")["Location"] == "/icd-10-cm/QA0.0101/"
+    assert client.get("/icd-10-cm/QA0.0101/").status_code == 200
