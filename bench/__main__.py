@@ -25,7 +25,9 @@ def main(argv: list[str]) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     call_command("createcachetable", verbosity=0)
     names = argv or sorted(
-        info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")
+        info.name
+        for info in pkgutil.iter_modules(importlib.import_module("bench").__path__)
+        if not info.name.startswith("_")
     )
     for name in names:
         module = importlib.import_module(f"bench.{name}")
