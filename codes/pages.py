@@ -30,6 +30,8 @@ SECTION_TOC = tuple(
     )
 )
 
+FAMILY_WINDOW = 12  # family members shown on each side of the code
+
 RELATED_FIELDS = ("id", "code", "key", "short_descriptor", "status", "is_addon", "role")
 
 
@@ -40,6 +42,7 @@ class RelatedCodes:
     addons: list[Code] = field(default_factory=list)
     previous: Code | None = None
     next: Code | None = None
+    family_is_partial: bool = False  # more of the family than the window shows
 
 
 def related_codes(code: Code) -> RelatedCodes:
@@ -52,7 +55,10 @@ def related_codes(code: Code) -> RelatedCodes:
         Code.objects.filter(primary_codes=code).annotate(role=Value("addon")),
     ]
     if code.group_id:
-        parts.append(base.filter(group_id=code.group_id).annotate(role=Value("family")))
+        # A window of the family around the code: an ICD-10-CM category can hold thousands.
+        family = base.filter(group_id=code.group_id).annotate(role=Value("family"))
+        parts.append(family.filter(key__lt=code.key).order_by("-key")[:FAMILY_WINDOW])
+        parts.append(family.filter(key__gte=code.key).order_by("key")[: FAMILY_WINDOW + 1])
     first, *rest = (part.values_list(*RELATED_FIELDS) for part in parts)
     related = RelatedCodes()
     for id_, code_str, key, short, status, is_addon, role in sorted(
@@ -78,6 +84,10 @@ def related_codes(code: Code) -> RelatedCodes:
             related.addons.append(item)
         else:
             related.family.append(item)
+    before = sum(1 for member in related.family if member.key < code.key)
+    related.family_is_partial = (
+        before == FAMILY_WINDOW or len(related.family) - before == FAMILY_WINDOW + 1
+    )
     return related
 
 

@@ -184,3 +184,21 @@ def test_icd_categories_with_a_letter_second_have_pages(client):
     make_code("QA0.0101", system=make_system("icd10cm"))
     assert client.get("/icd-10-cm/qa00101/")["Location"] == "/icd-10-cm/QA0.0101/"
     assert client.get("/icd-10-cm/QA0.0101/").status_code == 200
+
+
+def test_a_large_family_shows_a_window_around_the_code_and_links_the_group(client, cpt):
+    from tests.factories import make_group
+
+    group = make_group(cpt, title="Big range", code_from="20000", code_to="20099")
+    for n in range(60):
+        make_code(f"200{n:02d}", system=cpt, group=group)
+    html = client.get("/cpt/20030/").content.decode()
+    family = html[html.index('id="family"'):]
+    assert 'href="/cpt/20018/"' in family and 'href="/cpt/20042/"' in family
+    assert 'href="/cpt/20017/"' not in family and 'href="/cpt/20043/"' not in family
+    assert "All codes in Big range" in family
+
+
+def test_a_small_family_is_listed_whole_without_a_more_link(client, facet_family):
+    html = client.get("/cpt/64494/").content.decode()
+    assert "All codes in" not in html
