@@ -199,6 +199,16 @@ def test_a_large_family_shows_a_window_around_the_code_and_links_the_group(clien
     assert "All codes in Big range" in family
 
 
+def test_a_large_family_costs_no_extra_query(client, cpt, django_assert_max_num_queries):
+    from tests.factories import make_group
+
+    group = make_group(cpt, title="Big range", code_from="20000", code_to="20099")
+    for n in range(30):
+        make_code(f"200{n:02d}", system=cpt, group=group)
+    with django_assert_max_num_queries(4):
+        client.get("/cpt/20015/")
+
+
 def test_a_small_family_is_listed_whole_without_a_more_link(client, facet_family):
     html = client.get("/cpt/64494/").content.decode()
     assert "All codes in" not in html
