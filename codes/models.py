@@ -187,6 +187,7 @@ class Code(models.Model):
         ]
         indexes = [
             models.Index(fields=["system", "key"], name="code_system_key"),
+            models.Index(fields=["group", "key"], name="code_group_key"),
             models.Index(Upper("key"), name="code_key_upper"),
             GinIndex(fields=["search_vector"], name="code_search_vector"),
             GinIndex(

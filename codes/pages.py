@@ -56,7 +56,7 @@ def related_codes(code: Code) -> RelatedCodes:
     ]
     if code.group_id:
         # A window of the family around the code: an ICD-10-CM category can hold thousands.
-        family = base.filter(group_id=code.group_id).annotate(role=Value("family"))
+        family = Code.objects.filter(group_id=code.group_id).annotate(role=Value("family"))
         parts.append(family.filter(key__lt=code.key).order_by("-key")[:FAMILY_WINDOW])
         parts.append(family.filter(key__gte=code.key).order_by("key")[: FAMILY_WINDOW + 1])
     first, *rest = (part.values_list(*RELATED_FIELDS) for part in parts)

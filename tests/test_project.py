@@ -164,7 +164,8 @@ def redis_reachable() -> bool:
 @pytest.mark.skipif(not redis_reachable(), reason="no Redis server on 127.0.0.1:6379")
 def test_redis_url_switches_the_shared_cache_to_redis():
     script = (
-        "from django.core.cache import caches; cache = caches['default']; cache.set('probe', 'shared', 30); "
+        "from django.core.cache import caches; cache = caches['default']; "
+        "cache.set('probe', 'shared', 30); "
         "print(type(cache).__name__, cache.get('probe'))"
     )
     result = run_manage(

@@ -4,7 +4,7 @@ from codes.demo import load_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo code systems, codes and knowledge from fixtures/ (adds only what is missing)."
+    help = "Load the demo code systems, codes and knowledge from fixtures/ (adds what is missing)."
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(str(load_demo()))
