@@ -9,7 +9,8 @@ PYTEST_ARGS ?=
 
 # Development and test defaults; production sets its own environment (see .env.example).
 DEV_ENV := DEBUG=1
-TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-4a7c1e9b2f} HTTPS=0
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-4a7c1e9b2f} HTTPS=0 \
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:8000}
 
 .PHONY: install setup run test lint format bench clean-db
 

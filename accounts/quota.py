@@ -13,6 +13,7 @@ Views and middleware only call the functions here.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import ipaddress
 import secrets
 from collections.abc import Mapping
@@ -85,6 +86,11 @@ class Admission:
     @property
     def newly_unlocked(self) -> bool:
         return self.reason == "unlocked"
+
+    @property
+    def remaining(self) -> int | None:
+        """Views left as the viewer sees them: none while the address cap refuses a guest."""
+        return 0 if self.reason == "address_cap" else self.usage.remaining
 
 
 # --- Periods and addresses -----------------------------------------------------------------------
@@ -166,10 +172,19 @@ def viewer_for(*, user, session, meta: Mapping[str, str]) -> Viewer:
 
 
 def guest_subject_for(*, session) -> str:
-    """The guest's key, made (and kept in the session) the first time a guest unlocks."""
+    """The guest's key, made (and kept in the session) the first time a guest unlocks.
+
+    Parallel requests that share a session must share a key, or each would get its own
+    allowance: so an existing session's key is derived from the session key (hashed, so the
+    meter never holds a usable session id). A request with no session yet starts a new one.
+    The key is then kept in the session's data, where it survives login's key rotation.
+    """
     key = session.get(GUEST_KEY_SESSION)
     if not key:
-        key = secrets.token_urlsafe(18)
+        if session.session_key:
+            key = hashlib.sha256(f"guest:{session.session_key}".encode()).hexdigest()[:24]
+        else:
+            key = secrets.token_urlsafe(18)
         session[GUEST_KEY_SESSION] = key
     return f"g:{key}"
 

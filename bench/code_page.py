@@ -41,7 +41,8 @@ def _measure(label: str, make_request) -> None:
 def run() -> None:
     load_demo()
     with override_settings(
-        ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False,
+        ALLOWED_HOSTS=["testserver"],
+        SECURE_SSL_REDIRECT=False,
         QUOTA_GUEST_UNLOCKS_PER_ADDRESS=10**9,
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -20,8 +21,10 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # No request context: the database or a context processor may be what failed.
-    return HttpResponseServerError(loader.get_template("errors/500.html").render())
+    # No request context and no {% static %}: the database, a context processor or the
+    # static manifest may be what failed. The unhashed stylesheet is always collected too.
+    context = {"stylesheet": f"{settings.STATIC_URL}css/site.css"}
+    return HttpResponseServerError(loader.get_template("errors/500.html").render(context))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -91,7 +91,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SALES_EMAIL = env_str("SALES_EMAIL", "sales@casepilot.example")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not SITE_URL:
+    # Canonical links and sitemaps must name the real site, never a development address.
+    raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off, e.g. https://casepilot.com")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

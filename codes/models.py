@@ -227,7 +227,9 @@ class Code(models.Model):
             return ""
         end = text.find(". ")
         sentence = text if end == -1 else text[: end + 1]
-        return sentence if len(sentence) <= 220 else sentence[:217].rstrip() + "…"
+        if len(sentence) <= 220:
+            return sentence
+        return sentence[:218].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 # --- The knowledge around a code ----------------------------------------------------------------

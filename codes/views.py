@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
@@ -19,6 +21,8 @@ from codes.pages import (
     spelling_for_prefix,
 )
 
+MODIFIER_SHAPE = re.compile(r"[A-Za-z0-9]{2}")
+
 
 def _system_or_404(prefix: str) -> CodeSystem:
     spelling = BY_URL_PREFIX.get(prefix)
@@ -31,7 +35,7 @@ def _system_or_404(prefix: str) -> CodeSystem:
 def home(request: HttpRequest) -> HttpResponse:
     systems = CodeSystem.objects.annotate(
         active_codes=Count("codes", filter=Q(codes__status=Code.Status.ACTIVE))
-    )
+    ).order_by("sort", "slug")  # an aggregate query drops Meta.ordering
     featured = (
         Code.objects.select_related("system")
         .filter(system__slug="cpt", key__in=["64494", "99213", "99214", "20610", "72148"])
@@ -150,6 +154,8 @@ def _redirect_to_code(request: HttpRequest, prefix: str, code: str) -> HttpRespo
 
 @require_safe
 def modifier_detail(request: HttpRequest, modifier: str) -> HttpResponse:
+    if not MODIFIER_SHAPE.fullmatch(modifier):
+        raise Http404("A modifier is two letters or digits, such as 59 or RT.")
     if modifier != modifier.upper():
         return HttpResponsePermanentRedirect(
             reverse("codes:modifier_detail", kwargs={"modifier": modifier.upper()})

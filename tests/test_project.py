@@ -39,6 +39,7 @@ def production_env(**extra: str) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="casepilot.example.com",
         CSRF_TRUSTED_ORIGINS="https://casepilot.example.com",
+        SITE_URL="https://casepilot.example.com",
         **extra,
     )
     return env
@@ -61,6 +62,14 @@ def test_missing_secret_key_outside_debug_is_an_error():
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_missing_site_url_outside_debug_is_an_error():
+    env = production_env()
+    del env["SITE_URL"]
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SITE_URL must be set when DEBUG is off" in result.stderr
 
 
 def test_bad_setting_values_are_named_in_the_error():
@@ -169,7 +178,10 @@ def test_redis_url_switches_the_shared_cache_to_redis():
         "print(type(cache).__name__, cache.get('probe'))"
     )
     result = run_manage(
-        "shell", "--no-imports", "-c", script,
+        "shell",
+        "--no-imports",
+        "-c",
+        script,
         env=production_env(REDIS_URL="redis://127.0.0.1:6379/15"),
     )
     assert result.returncode == 0, result.stderr

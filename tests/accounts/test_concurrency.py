@@ -174,3 +174,19 @@ def test_two_server_processes_unlock_exactly_what_is_left(two_servers, twenty_co
     assert sum(results) == 6  # a free verified account: 6 in all, N = 20
     assert Meter.objects.get(user=user).used == 6
     assert Unlock.objects.filter(user=user).count() == 6
+
+
+def test_parallel_requests_of_one_guest_session_share_one_allowance(live_server, twenty_codes):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    # A session that exists but has never unlocked anything: e.g. one that just signed up.
+    session = SessionStore()
+    session["visited"] = True
+    session.create()
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    urls = [f"{live_server.url}{code.get_absolute_url()}" for code in twenty_codes[:8]]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda url: _fetch(url, cookie), urls))
+    assert sum(results) == 1
+    assert Meter.objects.count() == 1
+    assert Meter.objects.get().used == 1

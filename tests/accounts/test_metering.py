@@ -242,3 +242,25 @@ def test_the_gate_page_itself_costs_nothing(client, many_codes):
         page(client, many_codes[1].code)
     assert Meter.objects.get().used == 1
     assert Unlock.objects.count() == 1
+
+
+def test_address_capped_guest_sees_no_views_remaining(client, settings, many_codes):
+    settings.QUOTA_GUEST_UNLOCKS_PER_ADDRESS = 1
+    page(client, many_codes[0].code)
+    client.cookies.clear()
+    html = page(client, many_codes[1].code).content.decode()
+    assert "0 code page views remaining." in html
+    assert "1 code page view remaining" not in html
+
+
+def test_guest_key_is_not_the_session_key(client, facet_family):
+    client.get("/")  # no session yet
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session["visited"] = True
+    session.create()
+    client.cookies["sessionid"] = session.session_key
+    page(client, "64494")
+    subject = Meter.objects.get().subject
+    assert session.session_key not in subject

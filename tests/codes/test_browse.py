@@ -79,6 +79,7 @@ def test_a_long_group_is_paginated(client, cpt):
     ]
     assert client.get(group.get_absolute_url(), {"page": "3"}).status_code == 404
     assert client.get(group.get_absolute_url(), {"page": "two"}).status_code == 404
+    assert client.get(group.get_absolute_url(), {"page": "1" * 5000}).status_code == 404
 
 
 def test_browsing_is_free(client, facet_family):

@@ -193,7 +193,7 @@ def test_a_large_family_shows_a_window_around_the_code_and_links_the_group(clien
     for n in range(60):
         make_code(f"200{n:02d}", system=cpt, group=group)
     html = client.get("/cpt/20030/").content.decode()
-    family = html[html.index('id="family"'):]
+    family = html[html.index('id="family"') :]
     assert 'href="/cpt/20018/"' in family and 'href="/cpt/20042/"' in family
     assert 'href="/cpt/20017/"' not in family and 'href="/cpt/20043/"' not in family
     assert "All codes in Big range" in family
@@ -212,3 +212,41 @@ def test_a_large_family_costs_no_extra_query(client, cpt, django_assert_max_num_
 def test_a_small_family_is_listed_whole_without_a_more_link(client, facet_family):
     html = client.get("/cpt/64494/").content.decode()
     assert "All codes in" not in html
+
+
+@pytest.mark.parametrize("raw", ["%00", "2%005", "5", "599", "a" * 10_000, "%E2%80%8B5"])
+def test_malformed_modifier_urls_are_404s(client, raw):
+    assert client.get(f"/modifiers/{raw}/").status_code == 404
+
+
+def test_home_lists_the_code_sets_in_their_order(client):
+    for slug in ("icd10cm", "hcpcs", "cpt"):
+        system = make_system(slug)
+        system.sort = {"cpt": 1, "hcpcs": 2, "icd10cm": 3}[slug]
+        system.save()
+    html = client.get("/").content.decode()
+    assert (
+        html.index(">CPT</a></h3>")
+        < html.index(">HCPCS</a></h3>")
+        < html.index(">ICD-10-CM</a></h3>")
+    )
+
+
+def test_not_found_page_offers_a_search_box_filled_with_the_code(client, facet_family):
+    html = client.get("/cpt/64499/").content.decode()
+    assert 'name="q" value="64499"' in html
+    assert 'action="/search/"' in html
+
+
+def test_snippet_is_cut_at_a_word_boundary(cpt):
+    code = make_code("36415", system=cpt, plain="word " * 60 + "end. Second sentence.")
+    snippet = code.first_sentence()
+    assert snippet.endswith("word…") and len(snippet) <= 220
+
+
+def test_server_error_page_renders_without_the_static_manifest(rf):
+    from casepilot.errors import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert b'href="/static/css/site.css"' in response.content

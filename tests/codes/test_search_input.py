@@ -90,7 +90,7 @@ def test_html_in_a_refused_query_is_shown_escaped(client):
     assert "<b>bold</b>" not in response.content.decode()
 
 
-@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "99999999999999999999", "²"])
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "99999999999999999999", "²", "1" * 5000])
 def test_a_page_that_is_not_a_number_is_refused(client, page):
     response = client.get("/search/", {"q": "6449", "page": page})
     assert response.status_code == 400
