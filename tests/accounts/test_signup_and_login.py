@@ -132,3 +132,15 @@ def test_staff_reaches_admin_after_allauth_login(client):
     make_user("editor@example.com", password=PASSWORD, is_staff=True, is_superuser=True)
     client.post("/accounts/login/", {"login": "editor@example.com", "password": PASSWORD})
     assert client.get("/admin/").status_code == 200
+
+
+def test_staff_can_set_up_totp_two_factor_authentication(client):
+    make_user("editor@example.com", password=PASSWORD, is_staff=True)
+    client.post("/accounts/login/", {"login": "editor@example.com", "password": PASSWORD})
+    response = client.get("/accounts/2fa/totp/activate/")
+    if response.status_code == 302:  # a sensitive page asks for the password again
+        assert response["Location"].startswith("/accounts/reauthenticate/")
+        client.post(response["Location"], {"password": PASSWORD})
+        response = client.get("/accounts/2fa/totp/activate/")
+    assert response.status_code == 200
+    assert "data:image/svg+xml" in response.content.decode()  # the QR code; the CSP allows it
