@@ -99,9 +99,12 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
     if canonical != code:
         return _redirect_to_code(request, spelling.url_prefix, canonical)
     found = Code.objects.for_page().filter(system__slug=spelling.slug, key=code_key(canonical))
-    code_obj = found.first()
+    code_obj = next(iter(found.order_by()[:1]), None)
     if code_obj is None:
         return _code_not_found(request, system_slug=spelling.slug, raw=canonical, malformed=False)
+    crumbs = CodeGroup.objects.chain_to(code_obj.group_id) if code_obj.group_id else []
+    if crumbs:
+        code_obj.group = crumbs[-1]  # with its parents linked: the sections walk them too
     admission = request.quota.admit(code_id=code_obj.pk) if request.quota else None
     if admission is not None and admission.reason == "not_consumed" and request.method == "GET":
         # A prefetch may not spend a view, and a gate it carried would be shown on the real
@@ -117,7 +120,7 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
     context = {
         "code": code_obj,
         "system": code_obj.system,
-        "crumbs": code_obj.group.lineage() if code_obj.group else [],
+        "crumbs": crumbs,
         "related": related_codes(code_obj),
         "admission": admission,
         "usage": admission.usage if admission else None,
