@@ -186,12 +186,17 @@ def test_icd_categories_with_a_letter_second_have_pages(client):
     assert client.get("/icd-10-cm/QA0.0101/").status_code == 200
 
 
-def test_a_large_family_shows_a_window_around_the_code_and_links_the_group(client, cpt):
+@pytest.fixture
+def big_range(cpt) -> None:
+    """Sixty codes in one range: more than the page's family window shows."""
     from tests.factories import make_group
 
     group = make_group(cpt, title="Big range", code_from="20000", code_to="20099")
     for n in range(60):
         make_code(f"200{n:02d}", system=cpt, group=group)
+
+
+def test_a_large_family_shows_a_window_around_the_code_and_links_the_group(client, big_range):
     html = client.get("/cpt/20030/").content.decode()
     family = html[html.index('id="family"') :]
     assert 'href="/cpt/20018/"' in family and 'href="/cpt/20042/"' in family
@@ -199,12 +204,7 @@ def test_a_large_family_shows_a_window_around_the_code_and_links_the_group(clien
     assert "All codes in Big range" in family
 
 
-def test_a_large_family_costs_no_extra_query(client, cpt, django_assert_max_num_queries):
-    from tests.factories import make_group
-
-    group = make_group(cpt, title="Big range", code_from="20000", code_to="20099")
-    for n in range(30):
-        make_code(f"200{n:02d}", system=cpt, group=group)
+def test_a_large_family_costs_no_extra_query(client, big_range, django_assert_max_num_queries):
     # code, its tree, related codes, metering, new session: as for any code page
     with django_assert_max_num_queries(5):
         client.get("/cpt/20015/")
