@@ -76,6 +76,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_verified = models.BooleanField(
         default=False, help_text="Kept in step with allauth's verified email addresses."
     )
+    payment_locality = models.ForeignKey(
+        "codes.Locality",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The Medicare locality the code pages price services in; empty for national.",
+    )
 
     objects = UserManager()
 

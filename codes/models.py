@@ -469,6 +469,86 @@ class RvuLine(models.Model):
         return self.payment(self.facility_total)
 
 
+class LocalityQuerySet(models.QuerySet):
+    def matching(self, text: str) -> LocalityQuerySet:
+        """Localities whose state, name, fee schedule area or counties contain every word."""
+        found = self
+        for word in text.split()[:8]:
+            found = found.filter(
+                Q(state__iexact=word)
+                | Q(state_name__icontains=word)
+                | Q(name__icontains=word)
+                | Q(area__icontains=word)
+                | Q(counties__icontains=word)
+            )
+        return found
+
+
+class Locality(models.Model):
+    """A Medicare payment locality: a MAC's locality number, the area it covers and, through
+    its GPCIs, what a service costs there relative to the nation."""
+
+    mac = models.CharField("MAC", max_length=5, help_text="Medicare Administrative Contractor.")
+    number = models.CharField(max_length=2, help_text="Locality number within the MAC, e.g. 01.")
+    state = models.CharField(max_length=2, blank=True, help_text="Postal abbreviation.")
+    state_name = models.CharField(max_length=60, blank=True)
+    name = models.CharField(max_length=200, help_text="The locality name in Addendum E.")
+    area = models.CharField("fee schedule area", max_length=200, blank=True)
+    counties = models.TextField(blank=True)
+
+    objects = LocalityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["state", "name", "mac", "number"]
+        verbose_name_plural = "localities"
+        constraints = [
+            models.UniqueConstraint(fields=["mac", "number"], name="locality_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.key})"
+
+    @property
+    def key(self) -> str:
+        """What `?locality=` and the picker carry: MAC and locality number, `13202-01`."""
+        return f"{self.mac}-{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.state} — {self.name}" if self.state else self.name
+
+    @classmethod
+    def parse_key(cls, raw: str | None) -> tuple[str, str] | None:
+        """(MAC, number) from a `13202-01` key; None for anything else."""
+        if not raw or len(raw) != 8 or raw[5] != "-":
+            return None
+        mac, number = raw[:5], raw[6:]
+        if not (mac.isascii() and mac.isdigit() and number.isascii() and number.isdigit()):
+            return None
+        return mac, number
+
+
+class Gpci(models.Model):
+    """One year's geographic practice cost indices for a locality (CMS Addendum E)."""
+
+    locality = models.ForeignKey(Locality, on_delete=models.CASCADE, related_name="gpcis")
+    year = models.PositiveSmallIntegerField()
+    work = models.DecimalField("work GPCI", max_digits=6, decimal_places=3)
+    pe = models.DecimalField("practice expense GPCI", max_digits=6, decimal_places=3)
+    mp = models.DecimalField("malpractice GPCI", max_digits=6, decimal_places=3)
+    edition = models.CharField(max_length=60, help_text="The file it came from.")
+    notes = models.JSONField(default=list, blank=True, help_text="The file's footnotes for it.")
+
+    class Meta:
+        ordering = ["locality", "-year"]
+        verbose_name = "GPCI"
+        verbose_name_plural = "GPCIs"
+        constraints = [models.UniqueConstraint(fields=["locality", "year"], name="gpci_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.locality.key} {self.year}: {self.work}/{self.pe}/{self.mp}"
+
+
 class CoverageReference(models.Model):
     class Kind(models.TextChoices):
         NCD = "NCD", "National Coverage Determination"

@@ -189,6 +189,10 @@ class PfsImporter(Importer):
             )
         cells = [cell.strip() for cell in raw]
         code = cells[self.columns["HCPCS"]].upper()
+        if code.isascii() and code.isdigit() and len(code) < 5:
+            # A spreadsheet dropped the leading zeros of the anesthesia codes (00100 → 100)
+            # in the 2025 file; every CPT and HCPCS code is five characters.
+            code = code.zfill(5)
         if len(code) != 5 or not code.isalnum() or not code.isascii():
             raise self.error(f"{code!r} is not a HCPCS/CPT code", line=number, field="HCPCS")
         modifier = cells[self.columns["MOD"]].upper()
@@ -204,6 +208,9 @@ class PfsImporter(Importer):
             value = values[target] = cells[at]
             if len(value) > (3 if target == "global_days" else 2):
                 raise self.error(f"{value!r} is too long for an indicator", line=number, field=name)
+        if values["global_days"].isdigit():
+            # The 2025 file was saved by a spreadsheet that wrote 000/010/090 as 0/10/90.
+            values["global_days"] = values["global_days"].zfill(3)
         if values["global_days"] and values["global_days"] not in GLOBAL_DAYS:
             self.warn(
                 f"unknown global period {values['global_days']!r}", line=number, field="GLOB DAYS"

@@ -22,6 +22,7 @@ from codes.importers.base import (
     SourceFile,
 )
 from codes.importers.cpt import CptImporter
+from codes.importers.gpci import GpciImporter, LocalityImporter
 from codes.importers.hcpcs import HcpcsImporter
 from codes.importers.icd10cm import Icd10cmImporter
 from codes.importers.mue import MueImporter
@@ -41,6 +42,8 @@ FORMATS: dict[str, type[Importer]] = {
         CptImporter,
         NcciImporter,
         MueImporter,
+        GpciImporter,
+        LocalityImporter,
     )
 }
 
