@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 
 from accounts.models import Plan, User
-from codes.models import Code, CodeGroup, CodeSystem
+from codes.models import Code, CodeGroup, CodeSystem, Gpci, Locality, RvuLine
 from codes.normalize import canonical_code
 
 _counter = itertools.count(1)
@@ -112,3 +113,87 @@ def make_user(
 
 def make_plan(*, views: int | None = None, slug: str = "professional") -> Plan:
     return Plan.objects.create(slug=slug, name=slug.title(), views_per_period=views)
+
+
+# Rows of the CMS PFS relative value file PPRRVU25_JAN1.csv (January 2025 release), as
+# published: (status, work, non-facility PE, facility PE, MP, PC/TC, global, mult proc,
+# bilateral, assistant, co-surgery). None where the file's NA indicator blanks the PE RVU.
+PFS_2025 = {
+    ("99214", ""): ("A", "1.92", "1.8", "0.83", "0.15", "0", "XXX", "0", "0", "0", "0"),
+    ("72148", ""): ("A", "1.48", "4.25", None, "0.09", "1", "XXX", "4", "0", "0", "0"),
+    ("72148", "26"): ("A", "1.48", "0.54", "0.54", "0.07", "1", "XXX", "4", "0", "0", "0"),
+    ("72148", "TC"): ("A", "0", "3.71", None, "0.02", "1", "XXX", "4", "0", "0", "0"),
+    ("20610", ""): ("A", "0.79", "1.04", "0.44", "0.13", "0", "000", "2", "1", "1", "0"),
+    ("64493", ""): ("A", "1.52", "3.64", "1.05", "0.16", "0", "000", "2", "1", "2", "0"),
+    ("64494", ""): ("A", "1", "1.62", "0.42", "0.1", "0", "ZZZ", "0", "1", "2", "0"),
+    ("27447", ""): ("A", "19.6", None, "15.3", "3.98", "0", "090", "2", "1", "2", "1"),
+    ("0213T", ""): ("C", "0", "0", "0", "0", "0", "XXX", "0", "1", "0", "0"),
+}
+PFS_2025_CF = Decimal("32.3465")
+
+# Addendum E rows (GPCI2025.csv, GPCI2026.csv): work, PE, MP.
+GPCI_ROWS = {
+    ("13202", "01"): {
+        "state": "NY",
+        "name": "MANHATTAN",
+        "counties": "NEW YORK",
+        2025: ("1.065", "1.166", "1.656"),
+        2026: ("1.064", "1.162", "1.586"),
+    },
+    ("02102", "01"): {
+        "state": "AK",
+        "name": "ALASKA",
+        "counties": "ALL COUNTIES",
+        2025: ("1.5", "1.081", "0.592"),
+        2026: ("1.500", "1.065", "0.551"),
+    },
+}
+
+
+def make_rvu_line(code: str, modifier: str = "", **fields) -> RvuLine:
+    """A saved fee schedule line: the code's row of the January 2025 file unless told."""
+    row = PFS_2025[(code, modifier)]
+    status, work, nf_pe, f_pe, mp, pctc, glob, mult, bilat, asst, co = row
+    values = {
+        "edition": "2025-JAN",
+        "year": 2025,
+        "status_code": status,
+        "work_rvu": Decimal(work),
+        "nonfacility_pe_rvu": Decimal(nf_pe) if nf_pe is not None else None,
+        "facility_pe_rvu": Decimal(f_pe) if f_pe is not None else None,
+        "mp_rvu": Decimal(mp),
+        "pctc_indicator": pctc,
+        "global_days": glob,
+        "mult_proc": mult,
+        "bilat_surg": bilat,
+        "asst_surg": asst,
+        "co_surg": co,
+        "team_surg": "0",
+        "conversion_factor": PFS_2025_CF,
+    }
+    values.update(fields)
+    for setting in ("nonfacility", "facility"):
+        pe = values[f"{setting}_pe_rvu"]
+        values.setdefault(
+            f"{setting}_total",
+            None if pe is None else values["work_rvu"] + pe + values["mp_rvu"],
+        )
+    return RvuLine.objects.create(code=code, modifier=modifier, **values)
+
+
+def make_locality(mac: str = "13202", number: str = "01", *, years=(2025, 2026)) -> Locality:
+    """A locality with its GPCIs as Addendum E publishes them."""
+    row = GPCI_ROWS[(mac, number)]
+    locality = Locality.objects.create(
+        mac=mac,
+        number=number,
+        state=row["state"],
+        name=row["name"],
+        counties=row["counties"],
+    )
+    for year in years:
+        work, pe, mp = (Decimal(v) for v in row[year])
+        Gpci.objects.create(
+            locality=locality, year=year, work=work, pe=pe, mp=mp, edition=f"CY{year} Addendum E"
+        )
+    return locality
