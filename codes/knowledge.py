@@ -9,6 +9,7 @@ what a payment indicator means — is worded here, once, in plain language.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,13 +31,16 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from codes import payment as payment_rules
 from codes.models import (
     Code,
     CodeGroup,
     CodeHistory,
     CoverageReference,
     CrosswalkLink,
+    Gpci,
     Guideline,
+    Locality,
     Modifier,
     MueValue,
     NcciEdit,
@@ -44,11 +48,11 @@ from codes.models import (
     RvuLine,
 )
 from codes.normalize import SYSTEMS
+from codes.payment import LinePrice, PriceRequest
 from codes.svg import rvu_chart
 
 PROCEDURE_SYSTEMS = ("cpt", "hcpcs")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 # --- Date of service -----------------------------------------------------------------------------
 
@@ -376,9 +380,12 @@ def facts_derive(*, code: Code, rvu: RvuLine | None) -> list[str]:
 
 def edition_start(*, edition: str, year: int) -> datetime.date:
     """The first day a release applies: `2023-APR` → April 1, 2023; a bare year → January 1."""
-    suffix = edition.rsplit("-", 1)[-1].upper()[:3]
-    month = MONTHS.index(suffix) + 1 if suffix in MONTHS else 1
-    return datetime.date(year, month, 1)
+    return payment_rules.release_start(edition=edition, year=year)
+
+
+# The modifiers whose payment effect the section works out for the code, in the order coders
+# read them; 26 and TC have lines of their own (the components table).
+PAYMENT_MODIFIERS = (("50",), ("51",), ("62",), ("80",), ("82",), ("AS",))
 
 
 @dataclass
@@ -389,6 +396,37 @@ class Payment:
     components: list[RvuLine]
     in_force: bool  # False when the date of service is before the oldest release on file
     chart: SafeString
+    locality: Locality | None = None
+    # The line and each component line priced in the locality (national when none), the
+    # national amounts beside them, and the payment modifiers priced or refused.
+    prices: list[LinePrice] = field(default_factory=list)
+    national: list[LinePrice] = field(default_factory=list)
+    modifier_prices: list[LinePrice] = field(default_factory=list)
+
+    @property
+    def price(self) -> LinePrice | None:
+        return self.prices[0] if self.prices else None
+
+    @property
+    def national_price(self) -> LinePrice | None:
+        return self.national[0] if self.national else None
+
+    @property
+    def component_prices(self) -> list[tuple[RvuLine, LinePrice, LinePrice]]:
+        return list(zip(self.components, self.prices[1:], self.national[1:], strict=False))
+
+    @property
+    def gpci(self) -> Gpci | None:
+        return self.price.gpci if self.price else None
+
+    @property
+    def current(self) -> bool:
+        """Whether the release and the GPCIs are those of the date of service's year."""
+        price = self.price
+        if price is None:
+            return True
+        same_year = self.line.year == price.day.year
+        return same_year and (self.gpci is None or self.gpci.year == price.day.year)
 
     @property
     def priced(self) -> bool:
@@ -424,21 +462,42 @@ def is_priced(line: RvuLine) -> bool:
 def payment_for_lines(*, lines: list[RvuLine], dos: datetime.date) -> Payment | None:
     """Pick the release in force on the date of service (or the oldest one, flagged) from a
     code's fee schedule lines; its line without a modifier is the global service."""
-    if not lines:
+    chosen, in_force = payment_rules.release_lines(lines=lines, day=dos)
+    if not chosen:
         return None
-    releases = sorted(
-        {(edition_start(edition=line.edition, year=line.year), line.edition) for line in lines}
-    )
-    in_force = [release for release in releases if release[0] <= dos]
-    _, edition = in_force[-1] if in_force else releases[0]
-    chosen = sorted((line for line in lines if line.edition == edition), key=lambda x: x.modifier)
     main = chosen[0]
     return Payment(
         line=main,
         components=[line for line in chosen if line is not main],
-        in_force=bool(in_force),
+        in_force=in_force,
         chart=rvu_chart(line=main) if is_priced(main) else SafeString(""),
     )
+
+
+def payment_section_build(
+    *, code: Code, dos: datetime.date, locality: Locality | None
+) -> Payment | None:
+    """The RVU and payment section for one date of service in one locality (None: national).
+    Both are explicit so that they can key a cache of the section. One query for the code's
+    fee schedule lines; the locality's GPCIs come with it from `locality_find`."""
+    lines = list(RvuLine.objects.filter(code=code.key))
+    payment = payment_for_lines(lines=lines, dos=dos)
+    if payment is None:
+        return None
+    key = code.key
+    requests = [
+        PriceRequest(key, (line.modifier,) if line.modifier else ())
+        for line in [payment.line, *payment.components]
+    ]
+    price = functools.partial(payment_rules.price_lines, day=dos, rvu_lines=lines, same_claim=False)
+    payment.locality = locality
+    payment.prices = price(requests, locality=locality)
+    payment.national = price(requests, locality=None) if locality else payment.prices
+    if is_priced(payment.line):
+        payment.modifier_prices = price(
+            [PriceRequest(key, modifiers) for modifiers in PAYMENT_MODIFIERS], locality=locality
+        )
+    return payment
 
 
 # --- NCCI edits and MUEs -------------------------------------------------------------------------
@@ -659,6 +718,7 @@ def history_by_year(*, code: Code) -> list[tuple[int, list[CodeHistory]]]:
 @dataclass
 class Knowledge:
     dos: datetime.date
+    locality: Locality | None
     is_procedure: bool
     guidelines: list[GuidelineItem]
     facts: list[str]
@@ -695,22 +755,26 @@ class Knowledge:
         return [pair for pair in self.ncci if not pair.is_column1]
 
 
-def knowledge_build(*, code: Code, dos: datetime.date) -> Knowledge:
-    """Every section of a code page as of a date of service. Procedure codes cost eight
-    queries; diagnosis codes, which have no fee schedule, edits or modifiers, five."""
+def knowledge_build(
+    *, code: Code, dos: datetime.date, locality: Locality | None = None
+) -> Knowledge:
+    """Every section of a code page as of a date of service, with payment in a locality
+    (None: national). Procedure codes cost eight queries; diagnosis codes, which have no fee
+    schedule, edits or modifiers, five."""
     is_procedure = code.system.slug in PROCEDURE_SYSTEMS
     payment = None
     ncci: list[NcciPair] = []
     mue: list[MueLimit] = []
     modifiers: list[ModifierUse] = []
     if is_procedure:
-        payment = payment_for_lines(lines=list(RvuLine.objects.filter(code=code.key)), dos=dos)
+        payment = payment_section_build(code=code, dos=dos, locality=locality)
         ncci, mue = edits_as_of(key=code.key, dos=dos)
         derived = modifiers_derive(rvu=payment.line if payment else None, ncci=ncci)
         modifiers = modifiers_for_code(code=code, derived=derived)
     see_also = list(code.see_also.select_related("related__system"))
     return Knowledge(
         dos=dos,
+        locality=locality,
         is_procedure=is_procedure,
         guidelines=guidelines_for_code(code=code),
         facts=facts_derive(code=code, rvu=payment.line if payment else None),

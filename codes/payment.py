@@ -107,6 +107,7 @@ class LinePrice:
     """A priced line, or the reason it cannot be priced (`refusal`)."""
 
     request: PriceRequest
+    day: datetime.date
     line: RvuLine | None = None
     gpci: Gpci | None = None
     locality: Locality | None = None
@@ -180,13 +181,53 @@ def release_lines(*, lines: Sequence[RvuLine], day: datetime.date) -> tuple[list
 
 
 def locality_gpcis(*, locality: Locality | None) -> list[Gpci]:
-    """All the GPCI years of a locality (one query), or none for national amounts."""
+    """All the GPCI years of a locality (one query unless `locality_find` read them), or none
+    for national amounts."""
     if locality is None:
         return []
+    held = getattr(locality, "gpci_years", None)
+    if held is not None:
+        return held
     found = list(Gpci.objects.filter(locality_id=locality.pk))
     for gpci in found:
         gpci.locality = locality
+    locality.gpci_years = found
     return found
+
+
+def locality_find(*, key: str | None = None, pk: int | None = None) -> Locality | None:
+    """A locality by its `13202-01` key (or id) with all its GPCI years, in one query; None
+    for a malformed or unknown key, or a locality no GPCI file has priced."""
+    if key is not None:
+        parsed = Locality.parse_key(key)
+        if parsed is None:
+            return None
+        found = Gpci.objects.filter(locality__mac=parsed[0], locality__number=parsed[1])
+    elif pk is not None:
+        found = Gpci.objects.filter(locality_id=pk)
+    else:
+        return None
+    gpcis = list(found.select_related("locality"))
+    if not gpcis:
+        return None
+    locality = gpcis[0].locality
+    for gpci in gpcis:
+        gpci.locality = locality
+    locality.gpci_years = gpcis
+    return locality
+
+
+SEARCH_LIMIT = 30
+
+
+def locality_search(*, text: str) -> list[Locality]:
+    """Localities whose state, name or counties match the words typed (one query)."""
+    words = " ".join(text.split())[:100]
+    if not words:
+        return []
+    return list(
+        Locality.objects.filter(gpcis__isnull=False).distinct().matching(words)[:SEARCH_LIMIT]
+    )
 
 
 def fee(
@@ -205,16 +246,21 @@ def price_lines(
     *,
     day: datetime.date,
     locality: Locality | None,
-    gpcis: Sequence[Gpci] | None = None,
+    rvu_lines: Sequence[RvuLine] | None = None,
+    same_claim: bool = True,
 ) -> list[LinePrice]:
-    """Price the lines of one date of service in one locality (None: national), in two
-    queries whatever their number. `gpcis` may carry the locality's GPCIs already read."""
+    """Price the lines of one date of service in one locality (None: national), in at most
+    two queries whatever their number: the codes' fee schedule lines (none when `rvu_lines`
+    already holds them) and the locality's GPCIs (none when `locality_find` read them).
+    `same_claim=False` prices the lines as alternatives, without the multiple-procedure
+    ranking (the code page's 26/TC lines)."""
     codes = {request.code.strip().upper() for request in lines}
     by_code: dict[str, list[RvuLine]] = {code: [] for code in codes}
-    for row in RvuLine.objects.filter(code__in=codes):
-        by_code[row.code].append(row)
-    if gpcis is None:
-        gpcis = locality_gpcis(locality=locality)
+    found = RvuLine.objects.filter(code__in=codes) if rvu_lines is None else rvu_lines
+    for row in found:
+        if row.code in by_code:
+            by_code[row.code].append(row)
+    gpcis = locality_gpcis(locality=locality)
     gpci, gpci_in_force = gpci_for(gpcis=gpcis, day=day)
     prices = [
         _price_one(
@@ -227,7 +273,8 @@ def price_lines(
         )
         for request in lines
     ]
-    _multiple_procedures(prices)
+    for claim in [prices] if same_claim else [[price] for price in prices]:
+        _multiple_procedures(claim)
     for price in prices:
         _finish(price)
     return prices
@@ -249,7 +296,9 @@ def _price_one(
     gpci: Gpci | None,
     gpci_in_force: bool,
 ) -> LinePrice:
-    price = LinePrice(request=request, locality=locality, gpci=gpci, gpci_in_force=gpci_in_force)
+    price = LinePrice(
+        request=request, day=day, locality=locality, gpci=gpci, gpci_in_force=gpci_in_force
+    )
     modifiers = [m.strip().upper() for m in request.modifiers if m.strip()]
     code = request.code.strip().upper()
     if request.units < 1:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("search/", search_views.search, name="search"),
     path("search/suggest/", search_views.suggest, name="search_suggest"),
     path("modifiers/<str:modifier>/", views.modifier_detail, name="modifier_detail"),
+    path("payment/locality/", views.payment_locality, name="payment_locality"),
     re_path(rf"^{SYSTEM_PREFIXES}/$", views.system_detail, name="system_detail"),
     re_path(
         rf"^{SYSTEM_PREFIXES}/browse/(?P<slug>[-a-z0-9]+)/$",

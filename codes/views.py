@@ -2,16 +2,24 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+)
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
 
 from codes import search as case2code
 from codes.knowledge import date_of_service_parse, knowledge_build
-from codes.models import Code, CodeGroup, CodeSystem, Modifier
+from codes.models import Code, CodeGroup, CodeSystem, Locality, Modifier
 from codes.normalize import BY_URL_PREFIX, code_key
 from codes.pages import (
     SECTION_TITLES,
@@ -20,6 +28,7 @@ from codes.pages import (
     related_codes,
     spelling_for_prefix,
 )
+from codes.payment import locality_find, locality_search
 
 MODIFIER_SHAPE = re.compile(r"[A-Za-z0-9]{2}")
 
@@ -117,6 +126,11 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
     show_content = admission is None or admission.granted
     show_sections = show_content and request.user.is_authenticated
     dos, dos_error = date_of_service_parse(raw=request.GET.get("dos"), today=timezone.localdate())
+    locality, locality_error, locality_query, locality_matches = None, "", "", []
+    if show_sections:
+        locality, locality_error = _payment_locality(request)
+        locality_query = " ".join(request.GET.get("locality_q", "").split())[:100]
+        locality_matches = locality_search(text=locality_query) if locality_query else []
     context = {
         "code": code_obj,
         "system": code_obj.system,
@@ -129,8 +143,16 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
         "locked_section_titles": SECTION_TITLES,
         "section_toc": SECTION_TOC,
         # Built only for a viewer who unlocked them: locked text never reaches the template.
-        "knowledge": knowledge_build(code=code_obj, dos=dos) if show_sections else None,
+        "knowledge": (
+            knowledge_build(code=code_obj, dos=dos, locality=locality) if show_sections else None
+        ),
         "dos_error": dos_error,
+        "locality_error": locality_error,
+        "locality_query": locality_query,
+        "locality_matches": locality_matches,
+        # Where choosing a locality returns to: this page on this date of service.
+        "payment_next": request.path
+        + (f"?dos={dos.isoformat()}" if request.GET.get("dos") else ""),
     }
     return render(request, "codes/code_detail.html", context)
 
@@ -169,3 +191,53 @@ def modifier_detail(request: HttpRequest, modifier: str) -> HttpResponse:
         "code_links": found.code_links.select_related("code__system").order_by("code__key"),
     }
     return render(request, "codes/modifier_detail.html", context)
+
+
+LOCALITY_SESSION_KEY = "payment_locality"
+NATIONAL = "national"
+
+
+def _payment_locality(request: HttpRequest) -> tuple[Locality | None, str]:
+    """The locality the payment section prices in, and a message when `?locality=` named none:
+    `?locality=` for this view, else the account's saved choice, else the session's; national
+    when there is none. A malformed or unknown key is ignored, never an error page."""
+    raw = request.GET.get("locality")
+    message = ""
+    if raw == NATIONAL:
+        return None, ""
+    if raw:
+        found = locality_find(key=raw)
+        if found is not None:
+            return found, ""
+        shown = raw.replace("\x00", "")[:20]
+        message = f"“{shown}” is not a Medicare locality on file; the picker below finds one."
+    user = request.user
+    if user.is_authenticated:
+        pk = user.payment_locality_id
+        return (locality_find(pk=pk) if pk else None), message
+    key = request.session.get(LOCALITY_SESSION_KEY)
+    return (locality_find(key=key) if key and key != NATIONAL else None), message
+
+
+@require_POST
+def payment_locality(request: HttpRequest) -> HttpResponse:
+    """Remember the locality code pages price in: on the account, and in the session for a
+    guest. Then back to the page the picker was on."""
+    raw = request.POST.get("locality", "")
+    locality = None
+    if raw != NATIONAL:
+        locality = locality_find(key=raw)
+        if locality is None:
+            return HttpResponseBadRequest(
+                "That is not a Medicare locality on file. Go back and pick one from the list.",
+                content_type="text/plain; charset=utf-8",
+            )
+    request.session[LOCALITY_SESSION_KEY] = locality.key if locality else NATIONAL
+    if request.user.is_authenticated:
+        get_user_model().objects.filter(pk=request.user.pk).update(payment_locality=locality)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("codes:home")
+    return redirect(f"{target}#payment")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from codes.models import Code
-from tests.factories import make_code, make_group, make_system
+from tests.factories import make_code, make_group, make_system, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +64,10 @@ def many_codes(cpt) -> list[Code]:
     """Ten plain codes in one range, for spending several views."""
     group = make_group(cpt, title="Office visits", code_from="99202", code_to="99215")
     return [make_code(f"992{n:02d}", system=cpt, group=group) for n in range(2, 12)]
+
+
+@pytest.fixture
+def member(client):
+    """A client logged in as a verified free account."""
+    client.force_login(make_user())
+    return client

@@ -144,6 +144,7 @@ GPCI_ROWS = {
         "state": "AK",
         "name": "ALASKA",
         "counties": "ALL COUNTIES",
+        "notes": ["Work GPCI reflects a 1.5 floor in Alaska established by the MIPPA."],
         2025: ("1.5", "1.081", "0.592"),
         2026: ("1.500", "1.065", "0.551"),
     },
@@ -194,6 +195,12 @@ def make_locality(mac: str = "13202", number: str = "01", *, years=(2025, 2026))
     for year in years:
         work, pe, mp = (Decimal(v) for v in row[year])
         Gpci.objects.create(
-            locality=locality, year=year, work=work, pe=pe, mp=mp, edition=f"CY{year} Addendum E"
+            locality=locality,
+            year=year,
+            work=work,
+            pe=pe,
+            mp=mp,
+            edition=f"CY{year} Addendum E",
+            notes=row.get("notes", []),
         )
     return locality

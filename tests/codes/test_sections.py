@@ -131,12 +131,6 @@ def bypassable_edit(knowledge) -> NcciEdit:
     )
 
 
-@pytest.fixture
-def member(client):
-    client.force_login(make_user())
-    return client
-
-
 def section(html: str, anchor: str) -> str:
     """The HTML of one section card, found by its id."""
     match = re.search(
