@@ -25,7 +25,9 @@ from codes.models import (
     CodeSystem,
     CoverageReference,
     CrosswalkLink,
+    Gpci,
     Guideline,
+    Locality,
     Modifier,
     MueValue,
     NcciEdit,
@@ -37,6 +39,7 @@ from codes.normalize import canonical_code, code_key
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 SYSTEM_FILES = ("cpt.json", "hcpcs.json", "icd10cm.json")
+RVU_FILES = ("rvu.json", "rvu2025.json")  # one PFS release each
 
 
 @dataclass
@@ -252,8 +255,9 @@ def load_knowledge(path: Path, report: LoadReport) -> None:
 
 
 def load_rvu_file(path: Path, report: LoadReport) -> None:
-    """Fee schedule lines from `rvu.json`: facts copied from one CMS PFS relative value file
-    release (named at the top of the file), one line per code and modifier, no descriptors."""
+    """Fee schedule lines from `rvu.json` or `rvu2025.json`: facts copied from one CMS PFS
+    relative value file release (named at the top of the file), one line per code and
+    modifier, no descriptors."""
     data = json.loads(path.read_text(encoding="utf-8"))
     release = {
         "edition": data["edition"],
@@ -269,6 +273,35 @@ def load_rvu_file(path: Path, report: LoadReport) -> None:
             defaults={**values, **release},
         )
         report.add("RVU lines", created)
+
+
+def load_localities_file(path: Path, report: LoadReport) -> None:
+    """Medicare localities with their GPCIs and counties from `localities.json`, cut from the
+    CMS files by `codes.demo_slices.localities`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for item in data["localities"]:
+        locality, created = Locality.objects.get_or_create(
+            mac=item["mac"],
+            number=item["number"],
+            defaults={
+                name: item.get(name, "")
+                for name in ("state", "state_name", "name", "area", "counties")
+            },
+        )
+        report.add("localities", created)
+        for row in item["gpcis"]:
+            _, created = Gpci.objects.get_or_create(
+                locality=locality,
+                year=row["year"],
+                defaults={
+                    "work": Decimal(row["work"]),
+                    "pe": Decimal(row["pe"]),
+                    "mp": Decimal(row["mp"]),
+                    "edition": row["edition"],
+                    "notes": row.get("notes", []),
+                },
+            )
+            report.add("GPCIs", created)
 
 
 def load_plans(report: LoadReport) -> None:
@@ -293,8 +326,10 @@ def load_demo(directory: Path = FIXTURES) -> LoadReport:
     knowledge = directory / "knowledge.json"
     if knowledge.exists():
         load_knowledge(knowledge, report)
-    rvu = directory / "rvu.json"
-    if rvu.exists():
-        load_rvu_file(rvu, report)
+    for name in RVU_FILES:
+        if (directory / name).exists():
+            load_rvu_file(directory / name, report)
+    if (directory / "localities.json").exists():
+        load_localities_file(directory / "localities.json", report)
     load_plans(report)
     return report

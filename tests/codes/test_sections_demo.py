@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from codes.demo import FIXTURES, load_demo
-from codes.models import Code, RvuLine
+from codes.models import Code, Locality, RvuLine
 from codes.pages import SECTION_TITLES
 from tests.factories import make_user
 
@@ -27,15 +27,40 @@ def test_the_demo_shows_all_seven_sections_filled_for_64494(client, demo):
     for title in SECTION_TITLES:
         assert f">{title}</h2>" in html
     assert 'class="empty"' not in html
-    assert "$91.50" in html and "$51.17" in html
+    # Today falls in the newest release on file, January 2025: 2.72 × 32.3465 = 87.98;
+    # 1.52 × 32.3465 = 49.17. A 2023 date of service reads the 2023 release.
+    assert "$87.98" in html and "$49.17" in html
+    html_2023 = client.get("/cpt/64494/?dos=2023-06-01").content.decode()
+    assert "$91.50" in html_2023 and "$51.17" in html_2023
+
+
+def test_the_demo_prices_99214_in_manhattan_as_worked_by_hand(client, demo):
+    client.force_login(make_user())
+    client.get("/cpt/99214/")
+    client.post("/payment/locality/", {"locality": "13202-01", "next": "/cpt/99214/"})
+
+    html = client.get("/cpt/99214/?dos=2025-06-15").content.decode()
+
+    assert "Medicare payment in NY — MANHATTAN" in html
+    assert "$142.07" in html and "$105.48" in html and "$125.18" in html
+
+
+def test_the_demo_picker_lists_every_locality_of_a_state(client, demo):
+    client.force_login(make_user())
+    html = client.get("/cpt/99214/", {"locality_q": "California"}).content.decode()
+    assert Locality.objects.count() == 109
+    assert html.count("<option ") == Locality.objects.filter(state="CA").count() == 29
 
 
 def test_every_demo_cpt_code_in_the_fee_schedule_file_has_its_line(demo):
     priced = set(RvuLine.objects.values_list("code", flat=True))
-    demo_codes = set(Code.objects.filter(system__slug="cpt").values_list("key", flat=True))
+    demo_codes = set(
+        Code.objects.filter(system__slug__in=["cpt", "hcpcs"]).values_list("key", flat=True)
+    )
     assert {"64490", "64491", "64492", "64493", "64494", "64495"} <= priced
     assert {f"992{n:02d}" for n in (2, 3, 4, 5, 11, 12, 13, 14, 15)} <= priced
     assert priced <= demo_codes
+    assert RvuLine.objects.filter(edition="2025-JAN", code="64494").exists()
     line = RvuLine.objects.get(code="64494", modifier="", edition="2023-JAN")
     assert (line.work_rvu, line.nonfacility_total, line.facility_total, line.global_days) == (
         Decimal("1.00"),
