@@ -13,8 +13,10 @@ from codes.models import (
     CodeSystem,
     CoverageReference,
     CrosswalkLink,
+    Gpci,
     Guideline,
     ImportRun,
+    Locality,
     Modifier,
     MueValue,
     NcciEdit,
@@ -312,3 +314,20 @@ class RevisionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class GpciInline(admin.TabularInline):
+    model = Gpci
+    extra = 0
+    fields = ("year", "work", "pe", "mp", "edition", "notes")
+
+
+@admin.register(Locality)
+class LocalityAdmin(admin.ModelAdmin):
+    """Medicare localities come from the CMS files (`cms-gpci`, `cms-locality`); editors can
+    look them up and correct a county list."""
+
+    list_display = ("name", "state", "mac", "number", "area")
+    list_filter = ("state",)
+    search_fields = ("name", "state", "state_name", "area", "counties", "mac")
+    inlines = [GpciInline]

@@ -129,7 +129,8 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
     locality, locality_error, locality_query, locality_matches = None, "", "", []
     if show_sections:
         locality, locality_error = _payment_locality(request)
-        locality_query = " ".join(request.GET.get("locality_q", "").split())[:100]
+        locality_query = " ".join(request.GET.get("locality_q", "").replace("\x00", "").split())
+        locality_query = locality_query[:100]
         locality_matches = locality_search(text=locality_query) if locality_query else []
     context = {
         "code": code_obj,

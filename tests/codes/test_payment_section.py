@@ -66,7 +66,7 @@ def test_a_later_date_of_service_uses_that_years_gpcis_and_says_the_pfs_is_older
 
     assert "CY2026 Addendum E (2026)" in card
     assert "$141.43" in card  # 2026 Manhattan GPCIs with the 2025 RVUs
-    assert "the newest release on file; it is not the 2026 release" in card
+    assert "no 2026 release is on file, so the latest one before the date of service" in card
 
 
 def test_a_gpci_footnote_is_shown_with_its_locality(member, office_visit, alaska):
@@ -98,6 +98,13 @@ def test_the_picker_finds_localities_by_state_county_or_name(
         assert '<option value="13202-01"' in card, query
         assert '<option value="02102-01"' not in card, query
     assert '<option value="02102-01"' in payment_card(member, locality_q="alaska")
+
+
+@pytest.mark.parametrize("raw", ["\x00", "new\x00york", "x" * 10_000, "%", "_"])
+def test_an_odd_search_is_answered_never_a_500(member, office_visit, manhattan, raw):
+    card = payment_card(member, locality_q=raw)
+
+    assert "x" * 101 not in card
 
 
 def test_the_picker_says_when_nothing_matches(member, office_visit, manhattan):
