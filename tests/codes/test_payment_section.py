@@ -181,3 +181,15 @@ def test_a_saved_locality_costs_one_query_more(
         html = member.get("/cpt/99214/").content.decode()
 
     assert "Medicare payment in NY — MANHATTAN" in html
+
+
+def test_component_lines_are_priced_in_the_locality_too(member, cpt, manhattan):
+    make_code("72148", system=cpt)
+    for modifier in ("", "26", "TC"):
+        make_rvu_line("72148", modifier)
+
+    card = payment_card(member, "/cpt/72148/", locality="13202-01")
+
+    # 72148-26: (1.48 × 1.065 + 0.54 × 1.166 + 0.07 × 1.656) × 32.3465 = 75.0995
+    assert "$75.10" in card
+    assert "72148-26 $67.60 non-facility" in card  # national, 2.09 × 32.3465
