@@ -251,8 +251,7 @@ def _ptp_finding(edit: PtpEdit, first: ClaimLine, second: ClaimLine, codes) -> F
             severity = "info"
             holder = col2_line if bypass_modifiers(col2_line.modifiers) else col1_line
             title = (
-                f"NCCI edit {col1} / {col2} bypassed by {', '.join(used)} on line "
-                f"{holder.number}"
+                f"NCCI edit {col1} / {col2} bypassed by {', '.join(used)} on line {holder.number}"
             )
             detail = (
                 f"{base} Modifier indicator 1: a bypass modifier is on the claim, so both "
@@ -398,8 +397,7 @@ def _addon_findings(lines: list[ClaimLine], codes, primaries, rvus) -> list[Find
                 lines=[line.number],
                 codes=[code.code],
                 dos=line.dos.isoformat(),
-                title=f"Add-on code {code.code} without its primary code on "
-                f"{line.dos:%b %-d, %Y}",
+                title=f"Add-on code {code.code} without its primary code on {line.dos:%b %-d, %Y}",
                 detail=f"{code.code} is paid only with one of its primary codes ({names}) on "
                 "the same date of service; none is on the claim for that date.",
                 edition=edition,

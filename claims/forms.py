@@ -215,7 +215,6 @@ def paste_line_read(raw: str, *, today: datetime.date) -> PastedLine:
     tokens = [token for token in SEPARATORS.split(text) if token]
     head, *attached = tokens[0].split("-")
     key = code_read(head)
-    modifiers: list[str] = []
     units, dos, facility = 1, None, None
     for token in tokens[1:]:
         lowered = token.lower()
