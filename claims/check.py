@@ -15,6 +15,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from itertools import combinations
 from typing import Literal
 
@@ -134,7 +135,7 @@ def line_price(
     with the 26 or TC component line when the line carries that modifier; payment by locality
     and the other modifier adjustments come from the fee schedule module when it has them.
     """
-    payment = payment_for_lines(lines=rvu_lines, dos=line.dos)
+    payment = payment_for_lines(lines=rvu_lines, dos=line.dos, chart=False)
     if payment is None:
         return LinePrice(None, "No fee schedule line on file.", "")
     chosen = payment.line
@@ -161,11 +162,17 @@ def line_price(
 # --- The rules ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def _page_url(system: str, code: str) -> str:
+    # A claim names the same few codes in many findings: reverse each one once.
+    return reverse("codes:code_detail", kwargs={"system": SYSTEMS[system].url_prefix, "code": code})
+
+
 def _code_url(code: Code | None, *, dos: datetime.date, section: str = "") -> str:
     if code is None:
         return ""
     anchor = f"#{section}" if section else ""
-    return f"{code.get_absolute_url()}?dos={dos.isoformat()}{anchor}"
+    return f"{_page_url(code.system.slug, code.code)}?dos={dos.isoformat()}{anchor}"
 
 
 def _spelled(key: str, codes: dict[str, Code]) -> str:
@@ -430,7 +437,7 @@ def _modifier_findings(lines: list[ClaimLine], codes, known, rvus) -> list[Findi
         if "50" not in line.modifiers:
             continue
         code = codes.get(line.key)
-        payment = payment_for_lines(lines=rvus.get(line.key, []), dos=line.dos)
+        payment = payment_for_lines(lines=rvus.get(line.key, []), dos=line.dos, chart=False)
         indicator = payment.line.bilat_surg if payment else ""
         if indicator == "1":
             continue
