@@ -193,7 +193,7 @@ def _queries(lines: list[ClaimLine]) -> int:
 
 def test_the_number_of_queries_does_not_grow_with_the_number_of_pairs(real_edits):
     two = lines_of(("64493", ["50"], 1), ("77003", ["XS"], 1))
-    codes = sorted(real_edits) + [f"1000{n}" for n in range(11)]
+    codes = sorted(real_edits) + [str(10000 + n) for n in range(11)]
     twenty = lines_of(*[(code, ["59"], 1) for code in codes])
     assert len(twenty) == 20  # 190 pairs
     assert _queries(two) == _queries(twenty) == 6

@@ -254,3 +254,29 @@ def test_pasted_lines_read_every_spelling_search_accepts(client, coder, claim_co
         ("64493", ["59"], 1),
     ]
     assert lines[4]["dos"] == "2024-06-04" and lines[4]["facility"] is True
+
+
+# --- Query counts ---------------------------------------------------------------------------------
+
+
+def test_the_form_page_costs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        assert client.get("/claim-check/").status_code == 200
+
+
+def _post_queries(client, paste: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post("/claim-check/", claim(paste)).status_code == 302
+    return len(captured)
+
+
+def test_checking_a_claim_costs_the_same_queries_for_2_lines_as_for_20(client, coder, real_edits):
+    two = "64493\n77003 XS"
+    twenty = "\n".join(
+        f"{code} 59" for code in [*sorted(real_edits), *map(str, range(10000, 10011))]
+    )
+    assert len(twenty.splitlines()) == 20
+    assert _post_queries(client, two) == _post_queries(client, twenty)
