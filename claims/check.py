@@ -1,9 +1,9 @@
 """The claim check: a claim's lines in, every finding the published edits give about them out.
 
 Each rule is worked out as of each line's own date of service. The facts come from `codes/`
-(`codes.edits` for NCCI pairs, MUEs and add-on primaries; `codes.knowledge` for the fee
-schedule), fetched in a fixed number of queries whatever the number of lines or pairs:
-codes, add-on links, PTP edits, MUEs, fee schedule lines and modifiers, one query each.
+(`codes.edits` for the codes with their add-on primaries, and NCCI pairs with MUEs;
+`codes.knowledge` for the fee schedule), fetched in four queries whatever the number of lines
+or pairs: codes, edits, fee schedule lines, modifiers.
 
 The result is plain data (`CheckResult.as_dict()`), stored as the account's saved check and
 rendered, printed and downloaded from there.
@@ -23,11 +23,10 @@ from django.urls import reverse
 
 from codes.edits import (
     PtpEdit,
-    addon_primaries,
     bypass_modifiers,
+    edits_among_dates,
     mue_governing,
-    mue_rows_for_dates,
-    ptp_edits_among_dates,
+    procedure_codes,
 )
 from codes.knowledge import (
     BILATERAL_MEANINGS,
@@ -466,18 +465,12 @@ def _modifier_findings(lines: list[ClaimLine], codes, known, rvus) -> list[Findi
 
 
 def claim_check(*, lines: list[ClaimLine], locality: str | None = None) -> CheckResult:
-    """Every finding about the claim, and its payment, in six queries whatever its size."""
+    """Every finding about the claim, and its payment, in four queries whatever its size."""
     keys = sorted({line.key for line in lines})
     days = sorted({line.dos for line in lines})
-    codes = {
-        code.key: code
-        for code in Code.objects.filter(key__in=keys, system__slug__in=PROCEDURE_SYSTEMS)
-        .select_related("system")
-        .defer("search_vector", "plain_language", "long_descriptor", "consumer_descriptor")
-    }
-    primaries = addon_primaries(keys)
-    edits = ptp_edits_among_dates(keys, days=days)
-    mue_rows = mue_rows_for_dates(keys, days=days)
+    codes = procedure_codes(keys)
+    primaries = {key: frozenset(code.primary_keys) for key, code in codes.items()}
+    edits, mue_rows = edits_among_dates(keys, days=days)
     rvus: dict[str, list[RvuLine]] = defaultdict(list)
     for row in RvuLine.objects.filter(code__in=keys).defer("extra"):
         rvus[row.code].append(row)

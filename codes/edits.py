@@ -12,9 +12,13 @@ import datetime
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast
 
 from codes.models import Code, MueValue, NcciEdit
+
+PROCEDURE_SYSTEMS = ("cpt", "hcpcs")
 
 # The NCCI-associated modifiers: on a pair whose edit has modifier indicator 1, one of these on
 # either line may bypass the edit when the services were truly distinct.
@@ -93,18 +97,36 @@ def ptp_edits_among_dates(
     keys = sorted({code.upper() for code in codes})
     if len(keys) < 2 or not days:
         return []
-    fields = [
-        "column1",
-        "column2",
-        "effective_date",
-        "deletion_date",
-        "modifier_indicator",
-        "rationale",
-        "setting",
-    ]
-    if NCCI_HAS_EDITION:
-        fields.append("edition")
-    rows = (
+    return [_ptp(row) for row in _ptp_rows(keys, days=days, setting=setting) if row[0] != row[1]]
+
+
+PTP_COLUMNS = (
+    "column1",
+    "column2",
+    "effective_date",
+    "deletion_date",
+    "modifier_indicator",
+    "rationale",
+    "setting",
+    "edition_label",
+)
+MUE_COLUMNS = (
+    "code",
+    "value_text",
+    "effective_date",
+    "deletion_date",
+    "adjudication_text",
+    "rationale",
+    "service",
+    "edition_label",
+)
+
+
+def _ptp_rows(keys: list[str], *, days: Collection[datetime.date], setting: str):
+    # Eight columns, the last the edition ("" until the table has one), so that the rows can
+    # share a UNION with the MUE rows (`edits_among_dates`).
+    edition = F("edition") if NCCI_HAS_EDITION else Value("")
+    return (
         NcciEdit.objects.filter(
             _in_force_between(min(days), max(days)),
             column1__in=keys,
@@ -112,13 +134,13 @@ def ptp_edits_among_dates(
             setting=setting,
         )
         .order_by()
-        .values_list(*fields)
+        .annotate(edition_label=Cast(edition, CharField()))
+        .values_list(*PTP_COLUMNS)
     )
-    return [
-        PtpEdit(*row[:7], edition=str(row[7] or "") if NCCI_HAS_EDITION else "")
-        for row in rows
-        if row[0] != row[1]
-    ]
+
+
+def _ptp(row: tuple) -> PtpEdit:
+    return PtpEdit(*row[:7], edition=row[7] or "")
 
 
 def ptp_edits_among(
@@ -176,25 +198,57 @@ def mue_rows_for_dates(
     keys = sorted({code.upper() for code in codes})
     if not keys or not days:
         return []
-    fields = [
-        "code",
-        "value",
-        "adjudication",
-        "rationale",
-        "service",
-        "effective_date",
-        "deletion_date",
-    ]
-    if MUE_HAS_EDITION:
-        fields.append("edition")
-    rows = (
+    return [_mue(row) for row in _mue_rows(keys, days=days, service=service)]
+
+
+def _mue_rows(keys: list[str], *, days: Collection[datetime.date], service: str):
+    # The same eight columns, in the same types, as `_ptp_rows`: code, value, indicator and
+    # rationale stand in the places of column 1, column 2, modifier indicator and rationale.
+    edition = F("edition") if MUE_HAS_EDITION else Value("")
+    return (
         MueValue.objects.filter(
             _in_force_between(min(days), max(days)), code__in=keys, service=service
         )
         .order_by()
-        .values_list(*fields)
+        .annotate(
+            value_text=Cast("value", CharField()),
+            adjudication_text=Cast("adjudication", CharField()),
+            edition_label=Cast(edition, CharField()),
+        )
+        .values_list(*MUE_COLUMNS)
     )
-    return [MueRow(*row[:7], edition=str(row[7] or "") if MUE_HAS_EDITION else "") for row in rows]
+
+
+def _mue(row: tuple) -> MueRow:
+    code, value, start, end, adjudication, rationale, service, edition = row
+    return MueRow(
+        code, int(value), int(adjudication), rationale, service, start, end, edition or ""
+    )
+
+
+def edits_among_dates(
+    codes: Collection[str],
+    *,
+    days: Collection[datetime.date],
+    setting: str = NcciEdit.Setting.PRACTITIONER,
+) -> tuple[list[PtpEdit], list[MueRow]]:
+    """`ptp_edits_among_dates` and `mue_rows_for_dates` together, in one UNION query: a claim
+    needs both, and on a busy server each round trip costs more than the rows it brings."""
+    keys = sorted({code.upper() for code in codes})
+    if not keys or not days:
+        return [], []
+    ptp = _ptp_rows(keys, days=days, setting=setting).annotate(kind=Value("ptp"))
+    mue = _mue_rows(keys, days=days, service=setting).annotate(kind=Value("mue"))
+    edits: list[PtpEdit] = []
+    limits: list[MueRow] = []
+    for row in ptp.values_list(*PTP_COLUMNS, "kind").union(
+        mue.values_list(*MUE_COLUMNS, "kind"), all=True
+    ):
+        if row[8] == "mue":
+            limits.append(_mue(row[:8]))
+        elif row[0] != row[1]:
+            edits.append(_ptp(row[:8]))
+    return edits, limits
 
 
 def mue_governing(rows: Iterable[MueRow], *, code: str, day: datetime.date) -> MueRow | None:
@@ -237,3 +291,37 @@ def addon_primaries(codes: Collection[str]) -> dict[str, frozenset[str]]:
     for addon, primary in links:
         found.setdefault(addon, set()).add(primary)
     return {addon: frozenset(primaries) for addon, primaries in found.items()}
+
+
+def procedure_codes(codes: Collection[str]) -> dict[str, Code]:
+    """The CPT and HCPCS codes among `codes` (by key), each with `primary_keys`: the keys of
+    its primary codes when it is an add-on with primaries on file. One query: the claim check
+    needs the codes and their primaries together."""
+    keys = sorted({code.upper() for code in codes})
+    if not keys:
+        return {}
+    found = (
+        Code.objects.filter(key__in=keys, system__slug__in=PROCEDURE_SYSTEMS)
+        .select_related("system")
+        .only(
+            "code",
+            "key",
+            "short_descriptor",
+            "status",
+            "effective_date",
+            "end_date",
+            "is_addon",
+            "system__slug",
+            "system__short_name",
+            "system__edition",
+        )
+        .annotate(
+            primary_keys=ArrayAgg(
+                "primary_codes__key",
+                filter=Q(primary_codes__isnull=False),
+                default=Value([]),
+                distinct=True,
+            )
+        )
+    )
+    return {code.key: code for code in found}

@@ -196,4 +196,4 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_pairs(real_edits
     codes = sorted(real_edits) + [str(10000 + n) for n in range(11)]
     twenty = lines_of(*[(code, ["59"], 1) for code in codes])
     assert len(twenty) == 20  # 190 pairs
-    assert _queries(two) == _queries(twenty) == 6
+    assert _queries(two) == _queries(twenty) == 4

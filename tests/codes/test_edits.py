@@ -95,3 +95,29 @@ def test_addon_primaries_come_from_the_codes_links(facet_family, django_assert_n
         "64494": frozenset({"64493"}),
         "64495": frozenset({"64493", "64494"}),
     }
+
+
+def test_ptp_edits_and_mues_come_together_in_one_query(django_assert_num_queries):
+    edit("64493", "77003")
+    MueValue.objects.create(
+        code="64494",
+        value=1,
+        adjudication=2,
+        rationale="CMS Policy",
+        effective_date=datetime.date(2024, 4, 1),
+    )
+    with django_assert_num_queries(1):
+        found, limits = edits.edits_among_dates(["64493", "77003", "64494"], days=[DAY])
+    assert [(e.column1, e.column2, e.modifier_indicator) for e in found] == [
+        ("64493", "77003", "1")
+    ]
+    assert [(m.code, m.value, m.adjudication, m.rationale) for m in limits] == [
+        ("64494", 1, 2, "CMS Policy")
+    ]
+
+
+def test_procedure_codes_carry_their_primaries(facet_family, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        found = edits.procedure_codes(["64494", "64493", "M5450"])
+    assert sorted(found) == ["64493", "64494"]
+    assert found["64494"].primary_keys == ["64493"] and found["64493"].primary_keys == []
