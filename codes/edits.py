@@ -16,9 +16,8 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast
 
+from codes.knowledge import PROCEDURE_SYSTEMS
 from codes.models import Code, MueValue, NcciEdit
-
-PROCEDURE_SYSTEMS = ("cpt", "hcpcs")
 
 # The NCCI-associated modifiers: on a pair whose edit has modifier indicator 1, one of these on
 # either line may bypass the edit when the services were truly distinct.
@@ -285,7 +284,7 @@ def addon_primaries(codes: Collection[str]) -> dict[str, frozenset[str]]:
     if not keys:
         return {}
     links = Code.primary_codes.through.objects.filter(
-        from_code__key__in=keys, from_code__system__slug__in=("cpt", "hcpcs")
+        from_code__key__in=keys, from_code__system__slug__in=PROCEDURE_SYSTEMS
     ).values_list("from_code__key", "to_code__key")
     found: dict[str, set[str]] = {}
     for addon, primary in links:

@@ -4,11 +4,17 @@ tested directly, then N parallel spends against k remaining."""
 from __future__ import annotations
 
 import datetime
+import http.cookiejar
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connections
+from django.test import Client
 
 from accounts import quota
 from accounts.models import Meter
@@ -124,3 +130,64 @@ def test_parallel_claim_checks_spend_exactly_what_is_left(parallel, left):
         results = list(pool.map(lambda _: _spend_in_thread(user), range(parallel)))
     assert sum(results) == min(parallel, left)
     assert Meter.objects.get(resource="claim_checks").used == 10 - left + min(parallel, left)
+
+
+def _post_claim(url: str, opener, token: str) -> int:
+    body = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "dos": "2024-06-03",
+            "place": "nonfacility",
+            "paste": "64493\n77003 XS",
+            "line-TOTAL_FORMS": "0",
+            "line-INITIAL_FORMS": "0",
+        }
+    ).encode()
+    request = urllib.request.Request(url, data=body, headers={"Referer": url})
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_claim_check_requests_to_the_server_check_exactly_what_is_left(
+    live_server, facet_family, settings
+):
+    from claims.models import ClaimCheck
+
+    user = make_user()
+    for _ in range(7):  # 3 of 10 left
+        quota.claim_check_spend(user=user)
+    client = Client()
+    client.force_login(user)
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    url = f"{live_server.url}/claim-check/"
+    opener.addheaders = [
+        (
+            "Cookie",
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}",
+        )
+    ]
+    with opener.open(url, timeout=30) as response:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode())
+    csrf = next(cookie.value for cookie in jar if cookie.name == settings.CSRF_COOKIE_NAME)
+    opener.addheaders = [
+        (
+            "Cookie",
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+            f"{settings.CSRF_COOKIE_NAME}={csrf}",
+        )
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: _post_claim(url, opener, token.group(1)), range(8)))
+    assert sorted(statuses) == [302] * 3 + [403] * 5
+    assert ClaimCheck.objects.filter(user=user).count() == 3
+    assert Meter.objects.get(resource="claim_checks").used == 10
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
