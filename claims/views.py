@@ -63,18 +63,40 @@ def _page(request: HttpRequest, form, formset, *, status: int = 200, **extra) ->
     return render(request, "claims/check.html", context, status=status)
 
 
+def _rows_to_prefill(request: HttpRequest, initial: dict) -> list[dict]:
+    """Rows to start from: a code page's `?code=`, or the lines of one of the account's own
+    saved checks (`?again=<id>`), to correct and check again."""
+    code = request.GET.get("code", "")[:20]
+    again = request.GET.get("again", "")
+    if code:
+        try:
+            return [{"code": code_read(code), "units": 1}]
+        except ValidationError:  # a bad ?code= just leaves the table empty
+            return []
+    if again.isdigit() and len(again) < 12:
+        saved = ClaimCheck.objects.owned_by(request.user).filter(pk=int(again)).first()
+        if saved is not None:
+            initial["dos"] = saved.dos
+            return [
+                {
+                    "code": line["code"],
+                    "modifiers": " ".join(line["modifiers"]),
+                    "units": line["units"],
+                    "dos": "" if line["dos"] == saved.dos.isoformat() else line["dos"],
+                    "place": "facility" if line["facility"] else "nonfacility",
+                }
+                for line in saved.result["lines"]
+            ]
+    return []
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
     today = _today()
     if request.method != "POST":
-        form = ClaimForm(initial={"dos": today, "place": "nonfacility"}, today=today)
-        prefill = request.GET.get("code", "")[:20]
-        rows = []
-        if prefill:
-            try:
-                rows = [{"code": code_read(prefill), "units": 1}]
-            except ValidationError:  # a bad ?code= just leaves the table empty
-                rows = []
+        initial = {"dos": today, "place": "nonfacility"}
+        rows = _rows_to_prefill(request, initial)
+        form = ClaimForm(initial=initial, today=today)
         return _page(request, form, _blank_rows(request, today, rows=rows))
 
     form = ClaimForm(request.POST, today=today)

@@ -280,3 +280,17 @@ def test_checking_a_claim_costs_the_same_queries_for_2_lines_as_for_20(client, c
     )
     assert len(twenty.splitlines()) == 20
     assert _post_queries(client, two) == _post_queries(client, twenty)
+
+
+def test_a_saved_check_can_be_edited_and_checked_again_by_its_owner_only(
+    client, coder, claim_codes
+):
+    client.post("/claim-check/", claim("64493-50\n64494 x2 2024-06-04"))
+    saved = ClaimCheck.objects.get()
+    html = client.get(f"/claim-check/?again={saved.pk}").content.decode()
+    assert 'name="line-0-code" value="64493"' in html
+    assert 'name="line-0-modifiers" value="50"' in html
+    assert 'name="line-1-units" value="2"' in html and 'value="2024-06-04"' in html
+    client.force_login(make_user())
+    html = client.get(f"/claim-check/?again={saved.pk}").content.decode()
+    assert 'value="64493"' not in html
