@@ -9,8 +9,10 @@ from. A code page (one code) uses `codes.knowledge.edits_as_of`.
 from __future__ import annotations
 
 import datetime
+import operator
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import reduce
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import CharField, F, Q, Value
@@ -42,16 +44,16 @@ NCCI_HAS_EDITION = _has_field(NcciEdit, "edition")
 MUE_HAS_EDITION = _has_field(MueValue, "edition")
 
 
-def _in_force_between(first: datetime.date, last: datetime.date) -> Q:
-    """Rows in force on at least one day of [first, last]."""
-    return Q(Q(effective_date__isnull=True) | Q(effective_date__lte=last)) & Q(
-        Q(deletion_date__isnull=True) | Q(deletion_date__gte=first)
-    )
+def _in_force_on_any(model, days: Collection[datetime.date]):
+    """Rows in force on at least one of `days`, by the model's own `as_of` rule, in one query:
+    a claim's lines can have several dates of service."""
+    return reduce(operator.or_, (model.objects.as_of(day) for day in sorted(set(days))))
 
 
 def _in_force_on(
     day: datetime.date, effective: datetime.date | None, deletion: datetime.date | None
 ) -> bool:
+    # The same rule as AsOfQuerySet.as_of, for telling apart the days of one fetched set.
     return (effective is None or effective <= day) and (deletion is None or deletion >= day)
 
 
@@ -126,8 +128,8 @@ def _ptp_rows(keys: list[str], *, days: Collection[datetime.date], setting: str)
     # share a UNION with the MUE rows (`edits_among_dates`).
     edition = F("edition") if NCCI_HAS_EDITION else Value("")
     return (
-        NcciEdit.objects.filter(
-            _in_force_between(min(days), max(days)),
+        _in_force_on_any(NcciEdit, days)
+        .filter(
             column1__in=keys,
             column2__in=keys,
             setting=setting,
@@ -205,9 +207,8 @@ def _mue_rows(keys: list[str], *, days: Collection[datetime.date], service: str)
     # rationale stand in the places of column 1, column 2, modifier indicator and rationale.
     edition = F("edition") if MUE_HAS_EDITION else Value("")
     return (
-        MueValue.objects.filter(
-            _in_force_between(min(days), max(days)), code__in=keys, service=service
-        )
+        _in_force_on_any(MueValue, days)
+        .filter(code__in=keys, service=service)
         .order_by()
         .annotate(
             value_text=Cast("value", CharField()),

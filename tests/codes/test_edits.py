@@ -121,3 +121,16 @@ def test_procedure_codes_carry_their_primaries(facet_family, django_assert_num_q
         found = edits.procedure_codes(["64494", "64493", "M5450"])
     assert sorted(found) == ["64493", "64494"]
     assert found["64494"].primary_keys == ["64493"] and found["64493"].primary_keys == []
+
+
+def test_edits_for_several_dates_come_in_one_query_each_saying_when_it_applies(
+    django_assert_num_queries,
+):
+    edit("64493", "77003", deletion_date=datetime.date(2024, 5, 31))
+    later = datetime.date(2024, 7, 1)
+    with django_assert_num_queries(1):
+        found = edits.ptp_edits_among_dates(["64493", "77003"], days=[DAY, later, DAY])
+    assert found == []
+    early = datetime.date(2024, 5, 1)
+    (only,) = edits.ptp_edits_among_dates(["64493", "77003"], days=[early, later])
+    assert only.in_force_on(early) and not only.in_force_on(later)
