@@ -34,10 +34,10 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Meter)
 class MeterAdmin(admin.ModelAdmin):
-    list_display = ("subject", "user", "period_start", "used", "updated_at")
-    list_filter = ("period_start",)
+    list_display = ("subject", "user", "resource", "period_start", "used", "updated_at")
+    list_filter = ("resource", "period_start")
     search_fields = ("subject", "user__email")
-    readonly_fields = ("subject", "user", "period_start", "used", "updated_at")
+    readonly_fields = ("subject", "user", "resource", "period_start", "used", "updated_at")
 
     def has_add_permission(self, request) -> bool:
         return False

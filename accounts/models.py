@@ -105,12 +105,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Meter(models.Model):
-    """How many code pages one viewer unlocked in one period.
+    """How many units of one allowance (code pages, claim checks, …) one viewer used in one
+    period.
 
-    `subject` is "u:<user id>" for an account and "g:<guest key>" for a guest session.
+    `subject` is "u:<user id>" for an account and "g:<guest key>" for a guest session;
+    `resource` names the allowance (accounts/quota.py, RESOURCES).
     """
 
     subject = models.CharField(max_length=80)
+    resource = models.CharField(max_length=30, db_default="pages")
     period_start = models.DateField()
     used = models.PositiveIntegerField(default=0)
     user = models.ForeignKey(
@@ -121,11 +124,13 @@ class Meter(models.Model):
     class Meta:
         ordering = ["-period_start", "subject"]
         constraints = [
-            models.UniqueConstraint(fields=["subject", "period_start"], name="meter_unique"),
+            models.UniqueConstraint(
+                fields=["subject", "resource", "period_start"], name="meter_unique"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject} {self.period_start}: {self.used}"
+        return f"{self.subject} {self.resource} {self.period_start}: {self.used}"
 
 
 class Unlock(models.Model):

@@ -96,12 +96,16 @@ class Admission:
 # --- Periods and addresses -----------------------------------------------------------------------
 
 
-def period_bounds(*, now: datetime.datetime) -> tuple[datetime.date, datetime.date]:
-    """The current period [start, end) in UTC, as set by QUOTA_PERIOD."""
+def period_bounds(
+    *, now: datetime.datetime, period: str | None = None
+) -> tuple[datetime.date, datetime.date]:
+    """The current period [start, end) in UTC: `period` ("day", "week" or "month"), or the code
+    pages' QUOTA_PERIOD when not given."""
     today = now.astimezone(datetime.UTC).date()
-    if settings.QUOTA_PERIOD == "day":
+    period = period or settings.QUOTA_PERIOD
+    if period == "day":
         return today, today + datetime.timedelta(days=1)
-    if settings.QUOTA_PERIOD == "week":
+    if period == "week":
         start = today - datetime.timedelta(days=today.weekday())
         return start, start + datetime.timedelta(days=7)
     start = today.replace(day=1)
@@ -197,11 +201,11 @@ WITH existing AS (
     WHERE subject = %(subject)s AND period_start = %(period)s AND code_id = %(code)s
 ),
 bump AS (
-    INSERT INTO accounts_meter AS m (subject, period_start, used, user_id, updated_at)
-    SELECT %(subject)s, %(period)s, 1, %(user)s, now()
+    INSERT INTO accounts_meter AS m (subject, resource, period_start, used, user_id, updated_at)
+    SELECT %(subject)s, 'pages', %(period)s, 1, %(user)s, now()
     WHERE %(consume)s AND NOT EXISTS (SELECT 1 FROM existing)
       AND (%(allowance)s::integer IS NULL OR %(allowance)s::integer > 0)
-    ON CONFLICT (subject, period_start) DO UPDATE
+    ON CONFLICT (subject, resource, period_start) DO UPDATE
         SET used = m.used + 1, updated_at = now()
         WHERE %(allowance)s::integer IS NULL OR m.used < %(allowance)s::integer
     RETURNING m.used
@@ -229,12 +233,12 @@ SELECT
     EXISTS (SELECT 1 FROM address),
     EXISTS (SELECT 1 FROM inserted),
     COALESCE((SELECT used FROM accounts_meter
-              WHERE subject = %(subject)s AND period_start = %(period)s), 0)
+              WHERE subject = %(subject)s AND resource = 'pages' AND period_start = %(period)s), 0)
 """
 
 REFUND_METER_SQL = """
 UPDATE accounts_meter SET used = used - 1
-WHERE subject = %(subject)s AND period_start = %(period)s AND used > 0
+WHERE subject = %(subject)s AND resource = 'pages' AND period_start = %(period)s AND used > 0
 RETURNING used
 """
 
@@ -308,7 +312,7 @@ def usage_for(*, viewer: Viewer, now: datetime.datetime | None = None) -> Usage:
     used = 0
     if viewer.subject is not None:
         used = (
-            Meter.objects.filter(subject=viewer.subject, period_start=start)
+            Meter.objects.filter(subject=viewer.subject, resource="pages", period_start=start)
             .values_list("used", flat=True)
             .first()
         ) or 0
@@ -337,9 +341,10 @@ WITH moved AS (
     RETURNING 1
 ),
 counted AS (
-    INSERT INTO accounts_meter AS m (subject, period_start, used, user_id, updated_at)
-    SELECT %(user_subject)s, %(period)s, count(*), %(user)s, now() FROM moved HAVING count(*) > 0
-    ON CONFLICT (subject, period_start) DO UPDATE
+    INSERT INTO accounts_meter AS m (subject, resource, period_start, used, user_id, updated_at)
+    SELECT %(user_subject)s, 'pages', %(period)s, count(*), %(user)s, now()
+    FROM moved HAVING count(*) > 0
+    ON CONFLICT (subject, resource, period_start) DO UPDATE
         SET used = m.used + EXCLUDED.used, updated_at = now()
     RETURNING m.used
 )
@@ -368,6 +373,161 @@ def guest_merge_into_account(*, session, user, now: datetime.datetime | None = N
         carried, _used = cursor.fetchone()
     del session[GUEST_KEY_SESSION]
     return carried
+
+
+# --- Other allowances: claim checks (and, in time, questions and consultations) ----------------
+
+# The resources metered on the same `accounts_meter` rows as code pages, each with its own
+# period and numbers (settings.QUOTA_RESOURCES). Staff are always unlimited.
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What one viewer may spend of one resource per period."""
+
+    resource: str
+    kind: ViewerKind
+    allowance: int | None  # None means unlimited; 0 means none (the viewer must register)
+    period: str  # "day", "week" or "month"
+    verified: bool = True
+
+    @property
+    def is_unlimited(self) -> bool:
+        return self.allowance is None
+
+    @property
+    def period_label(self) -> str:
+        return {"month": "this month", "week": "this week", "day": "today"}[self.period]
+
+
+@dataclass(frozen=True)
+class Spend:
+    """The outcome of trying to spend one unit: granted or not, and the count after it."""
+
+    granted: bool
+    allowance: Allowance
+    used: int
+    period_start: datetime.date
+    period_end: datetime.date  # first day of the next period
+
+    @property
+    def remaining(self) -> int | None:
+        if self.allowance.allowance is None:
+            return None
+        return max(0, self.allowance.allowance - self.used)
+
+
+def _resource_rules(resource: str) -> Mapping[str, object]:
+    try:
+        return settings.QUOTA_RESOURCES[resource]
+    except KeyError:
+        raise ValueError(f"No allowance is configured for {resource!r}.") from None
+
+
+def allowance_for(*, resource: str, user) -> Allowance:
+    """The viewer's allowance of `resource`: a guest's, a free account's (once its email is
+    verified; until then the guest's), a paid plan's, or staff's (unlimited)."""
+    rules = _resource_rules(resource)
+    period = str(rules["period"])
+    if user is None or not user.is_authenticated:
+        return Allowance(resource, "guest", rules["guest"], period, verified=False)
+    if user.is_staff:
+        return Allowance(resource, "staff", None, period)
+    if user.plan_id is not None:
+        return Allowance(resource, "paid", rules["paid"], period)
+    if not user.email_verified:
+        return Allowance(resource, "free", rules["guest"], period, verified=False)
+    return Allowance(resource, "free", rules["free"], period)
+
+
+SPEND_SQL = """
+WITH bump AS (
+    INSERT INTO accounts_meter AS m (subject, resource, period_start, used, user_id, updated_at)
+    SELECT %(subject)s, %(resource)s, %(period)s, 1, %(user)s, now()
+    WHERE %(allowance)s::integer IS NULL OR %(allowance)s::integer > 0
+    ON CONFLICT (subject, resource, period_start) DO UPDATE
+        SET used = m.used + 1, updated_at = now()
+        WHERE %(allowance)s::integer IS NULL OR m.used < %(allowance)s::integer
+    RETURNING m.used
+)
+SELECT
+    (SELECT used FROM bump),
+    COALESCE((SELECT used FROM accounts_meter
+              WHERE subject = %(subject)s AND resource = %(resource)s
+                AND period_start = %(period)s), 0)
+"""
+
+
+def resource_spend(
+    *,
+    allowance: Allowance,
+    subject: str,
+    user_id: int | None,
+    now: datetime.datetime | None = None,
+) -> Spend:
+    """Spend one unit of `allowance.resource` for `subject`, if `used < allowance`.
+
+    One statement adds to the meter only while there is room (the row lock makes concurrent
+    requests queue), so N parallel spends against k remaining grant exactly min(N, k).
+    An unlimited viewer is counted too, so the account page can say how many were used.
+    """
+    start, end = period_bounds(now=now or timezone.now(), period=allowance.period)
+    if allowance.allowance == 0:
+        return Spend(False, allowance, 0, start, end)
+    params = {
+        "subject": subject,
+        "resource": allowance.resource,
+        "period": start,
+        "user": user_id,
+        "allowance": allowance.allowance,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(SPEND_SQL, params)
+        bumped, used = cursor.fetchone()
+    # The statement's snapshot predates its own increment: the bump's count is the true one.
+    return Spend(bumped is not None, allowance, bumped if bumped is not None else used, start, end)
+
+
+def resource_usage(
+    *, allowance: Allowance, subject: str | None, now: datetime.datetime | None = None
+) -> Spend:
+    """How much of `allowance` the subject has used this period, spending nothing."""
+    from accounts.models import Meter
+
+    start, end = period_bounds(now=now or timezone.now(), period=allowance.period)
+    used = 0
+    if subject is not None:
+        used = (
+            Meter.objects.filter(subject=subject, resource=allowance.resource, period_start=start)
+            .values_list("used", flat=True)
+            .first()
+        ) or 0
+    room = allowance.allowance is None or used < allowance.allowance
+    return Spend(room, allowance, used, start, end)
+
+
+def claim_check_free_allowance() -> int:
+    """What a free account gets, for the invitation a guest reads."""
+    return int(_resource_rules("claim_checks")["free"])
+
+
+def claim_check_allowance(*, user) -> Allowance:
+    return allowance_for(resource="claim_checks", user=user)
+
+
+def claim_check_spend(*, user, now: datetime.datetime | None = None) -> Spend:
+    """Spend one claim check for a signed-in account (guests have none: they register)."""
+    allowance = claim_check_allowance(user=user)
+    if allowance.kind == "guest":
+        start, end = period_bounds(now=now or timezone.now(), period=allowance.period)
+        return Spend(False, allowance, 0, start, end)
+    return resource_spend(allowance=allowance, subject=f"u:{user.pk}", user_id=user.pk, now=now)
+
+
+def claim_check_usage(*, user, now: datetime.datetime | None = None) -> Spend:
+    allowance = claim_check_allowance(user=user)
+    subject = f"u:{user.pk}" if user is not None and user.is_authenticated else None
+    return resource_usage(allowance=allowance, subject=subject, now=now)
 
 
 # --- The request's view of it all ----------------------------------------------------------------

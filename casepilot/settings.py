@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "accounts",
     "codes",
+    "claims",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,16 @@ QUOTA_PERIOD = env_choice("QUOTA_PERIOD", "month", {"month", "week", "day"})
 QUOTA_GUEST_UNLOCKS_PER_ADDRESS = env_int("QUOTA_GUEST_UNLOCKS_PER_ADDRESS", 3)
 QUOTA_TRUSTED_PROXY_HOPS = env_int("QUOTA_TRUSTED_PROXY_HOPS", 0)
 QUOTA_METERED_URL_NAMES = {"codes:code_detail"}
+# Other allowances on the same meter: per resource its period and the number a guest, a free
+# (verified) account and a paid plan get; None is unlimited, 0 none. Staff are unlimited.
+QUOTA_RESOURCES = {
+    "claim_checks": {
+        "period": env_choice("QUOTA_CLAIM_CHECKS_PERIOD", "month", {"month", "week", "day"}),
+        "guest": 0,  # guests see the form and an invitation to register
+        "free": env_int("QUOTA_CLAIM_CHECKS_FREE", 10),
+        "paid": None,
+    },
+}
 
 # --- Email ----------------------------------------------------------------------------------
 

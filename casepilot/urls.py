@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("claim-check/", include("claims.urls")),
     path("sitemap.xml", sitemaps.index, name="sitemap_index"),
     path("sitemap-<slug:section>.xml", sitemaps.section, name="sitemap_section"),
     path("robots.txt", search_views.robots_txt, name="robots_txt"),

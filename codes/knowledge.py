@@ -459,9 +459,12 @@ def is_priced(line: RvuLine) -> bool:
     return line.status_code in PRICED_STATUSES or not line.status_code
 
 
-def payment_for_lines(*, lines: list[RvuLine], dos: datetime.date) -> Payment | None:
+def payment_for_lines(
+    *, lines: list[RvuLine], dos: datetime.date, chart: bool = True
+) -> Payment | None:
     """Pick the release in force on the date of service (or the oldest one, flagged) from a
-    code's fee schedule lines; its line without a modifier is the global service."""
+    code's fee schedule lines; its line without a modifier is the global service. `chart=False`
+    skips drawing the RVU chart, which only a code page shows."""
     chosen, in_force = payment_rules.release_lines(lines=lines, day=dos)
     if not chosen:
         return None
@@ -470,7 +473,7 @@ def payment_for_lines(*, lines: list[RvuLine], dos: datetime.date) -> Payment | 
         line=main,
         components=[line for line in chosen if line is not main],
         in_force=in_force,
-        chart=rvu_chart(line=main) if is_priced(main) else SafeString(""),
+        chart=rvu_chart(line=main) if chart and is_priced(main) else SafeString(""),
     )
 
 

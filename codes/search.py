@@ -126,6 +126,12 @@ def _full_code(token: str) -> str | None:
     return key if any(s.canonical(spelled) for s in SYSTEMS.values()) else None
 
 
+def code_token_key(token: str) -> str | None:
+    """The compact key of one typed or pasted code, spelled any way the search box accepts
+    (lower case, a dot, look-alike letters), or None when it is not a whole code."""
+    return _full_code(unicodedata.normalize("NFKC", token))
+
+
 def _words(text: str) -> tuple[str, ...]:
     tokens = [t.strip(TOKEN_EDGE).lower() for t in text.split()]
     return tuple(t for t in tokens if any(ch.isalnum() for ch in t))[:MAX_WORDS]

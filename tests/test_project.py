@@ -96,6 +96,7 @@ def test_pages_have_no_inline_script_or_style(client, facet_family):
         "/accounts/signup/",
         "/accounts/login/",
         "/cpt/99999/",
+        "/claim-check/",
     ):
         html = client.get(path).content.decode()
         assert not re.search(
