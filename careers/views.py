@@ -254,7 +254,10 @@ def saved_jobs(request: HttpRequest) -> HttpResponse:
 def job_alerts(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "remove":
-            alert = get_object_or_404(JobAlert, pk=request.POST.get("alert", ""), user=request.user)
+            pk = request.POST.get("alert", "")
+            if not pk.isdigit() or len(pk) > 18:
+                raise Http404("No such alert.")
+            alert = get_object_or_404(JobAlert, pk=pk, user=request.user)
             alerts.alert_unsubscribe(alert=alert)
             messages.success(request, f"The alert “{alert.description}” is off.")
         else:
