@@ -7,6 +7,7 @@ page's filters and counts in `careers.listing`; alerts in `careers.alerts`.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -54,10 +55,15 @@ class JobQuerySet(models.QuerySet["Job"]):
 
     def expire_due(self, *, today: datetime.date | None = None) -> int:
         """Mark published jobs past their valid-through date as expired; return how many."""
+        from careers.listing import board_changed
+
         today = today or timezone.localdate()
-        return self.filter(status=Job.Status.PUBLISHED, valid_through__lt=today).update(
+        expired = self.filter(status=Job.Status.PUBLISHED, valid_through__lt=today).update(
             status=Job.Status.EXPIRED, updated_at=timezone.now()
         )
+        if expired:
+            board_changed()
+        return expired
 
 
 class Job(models.Model):
@@ -237,24 +243,29 @@ class Job(models.Model):
 
     @property
     def arrangement_text(self) -> str:
-        if self.arrangement == Arrangement.HYBRID and self.onsite_days:
-            days = "day" if self.onsite_days == 1 else "days"
-            return f"Hybrid, {self.onsite_days} {days} a week on site"
-        return self.get_arrangement_display()
+        return arrangement_text(self.arrangement, self.onsite_days)
 
     @property
     def pay_text(self) -> str:
-        def amount(value) -> str:
-            return f"${value:,.2f}" if self.pay_period == PayPeriod.HOUR else f"${value:,.0f}"
-
-        span = amount(self.pay_min)
-        if self.pay_max != self.pay_min:
-            span += f"–{amount(self.pay_max)}"
-        return f"{span} {self.get_pay_period_display()}"
+        return pay_text(self.pay_min, self.pay_max, self.pay_period)
 
 
 def job_slug(title: str, employer_name: str) -> str:
     return slugify(f"{title} {employer_name}")[:80].strip("-") or "job"
+
+
+def arrangement_text(arrangement: str, onsite_days: int | None) -> str:
+    if arrangement == Arrangement.HYBRID and onsite_days:
+        return f"Hybrid, {onsite_days} day{'' if onsite_days == 1 else 's'} a week on site"
+    return Arrangement(arrangement).label
+
+
+def pay_text(pay_min: Decimal, pay_max: Decimal, period: str) -> str:
+    def amount(value: Decimal) -> str:
+        return f"${value:,.2f}" if period == PayPeriod.HOUR else f"${value:,.0f}"
+
+    span = amount(pay_min) if pay_max == pay_min else f"{amount(pay_min)}–{amount(pay_max)}"
+    return f"{span} {PayPeriod(period).label}"
 
 
 class SavedJob(models.Model):

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from careers import alerts, postings
 from careers.forms import JobForm, RejectForm
-from careers.listing import RELEVANCE, SORTS, JobFilters, jobs_counts, jobs_matching
+from careers.listing import SORTS, JobFilters, board_page
 from careers.models import Job, JobAlert, SavedJob
 from careers.structured import job_posting, json_ld
 
@@ -48,39 +48,31 @@ def _page_number(raw: str) -> int:
 @require_safe
 def job_list(request: HttpRequest) -> HttpResponse:
     filters = JobFilters.from_query(request.GET)
-    total, facets = jobs_counts(filters)
     per_page = settings.CAREERS_JOBS_PER_PAGE
-    pages = max(1, -(-total // per_page))
     page = _page_number(request.GET.get("page", ""))
+    board = board_page(filters, page=min(page, MAX_PAGE), per_page=per_page)
+    pages = max(1, -(-board.total // per_page))
     if page > min(pages, MAX_PAGE):
         raise Http404("That page is past the end of the results.")
-    start = (page - 1) * per_page
-    jobs = list(
-        jobs_matching(filters).defer("description", "description_html", "employer_description")[
-            start : start + per_page
-        ]
-    )
+    jobs = board.cards
     saved_ids = set()
     if request.user.is_authenticated and jobs:
         saved_ids = set(
-            SavedJob.objects.filter(user=request.user, job__in=jobs).values_list(
+            SavedJob.objects.filter(user=request.user, job_id__in=board.job_ids).values_list(
                 "job_id", flat=True
             )
         )
-    sorts = dict(SORTS)
-    if filters.q:
-        sorts = {RELEVANCE: "Best match", **sorts}
     context = {
         "filters": filters,
-        "facets": facets,
-        "total": total,
+        "facets": board.facets,
+        "total": board.total,
         "jobs": jobs,
         "saved_ids": saved_ids,
         "page": page,
         "pages": pages,
         "prev_query": filters.query_string(page=str(page - 1)) if page > 1 else None,
         "next_query": filters.query_string(page=str(page + 1)) if page < pages else None,
-        "sorts": sorts,
+        "sorts": SORTS,
         "alert_query": filters.query_string(sort=None, page=None),
     }
     return render(request, "careers/job_list.html", context)
