@@ -50,6 +50,11 @@ def job_list(request: HttpRequest) -> HttpResponse:
     filters = JobFilters.from_query(request.GET)
     per_page = settings.CAREERS_JOBS_PER_PAGE
     page = _page_number(request.GET.get("page", ""))
+    # One address per result: the filter form sends every field, empty or not; drop the
+    # empty and unknown ones so the address is short enough to share.
+    canonical = filters.query_string(page=str(page) if page > 1 else None)
+    if request.META.get("QUERY_STRING", "") != canonical:
+        return redirect(f"{request.path}?{canonical}" if canonical else request.path)
     board = board_page(filters, page=min(page, MAX_PAGE), per_page=per_page)
     pages = max(1, -(-board.total // per_page))
     if page > min(pages, MAX_PAGE):
