@@ -6,6 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from careers.markdown import markdown_plain
@@ -21,7 +22,7 @@ class NewJobsFeed(Feed):
     subtitle = "Medical coding jobs reviewed by CasePilot staff, newest first."
 
     def link(self) -> str:
-        return f"{settings.SITE_URL}/careers/"
+        return f"{settings.SITE_URL}{reverse('careers:job_list')}"
 
     def items(self):
         return Job.objects.live().order_by("-posted_at", "-id")[:FEED_ITEMS]
