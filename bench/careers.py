@@ -31,16 +31,17 @@ BATCH = 2_000
 EMPLOYER_PREFIX = "Bench "
 TARGET_P95_MS = 15.0
 
+# Canonical addresses (careers/listing.py orders the parameters); others redirect to them.
 URLS = [
     "/careers/",
     "/careers/?credential=CPC&arrangement=remote",
-    "/careers/?state=TX&setting=pro-fee&min_pay=50000",
+    "/careers/?setting=pro-fee&state=TX&min_pay=50000",
     "/careers/?q=coder+audit&credential=CPC",
     "/careers/?specialty=cardiology&type=full-time&sort=pay",
     "/careers/?cpc_a=1&posted=7",
-    "/careers/?credential=CCS&state=OH&arrangement=hybrid&setting=inpatient",
+    "/careers/?credential=CCS&setting=inpatient&arrangement=hybrid&state=OH",
     "/careers/?arrangement=remote&page=5",
-    "/careers/?q=inpatient+drg&sort=pay&min_pay=60000&posted=30",
+    "/careers/?q=inpatient+drg&min_pay=60000&posted=30&sort=pay",
 ]
 
 SEARCH_URLS = [

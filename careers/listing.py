@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 from django.contrib.postgres.search import SearchQuery
 from django.core.cache import cache
 from django.db.models import F, Func, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -320,11 +321,12 @@ class BoardIndex:
 
     @classmethod
     def build(cls, *, version: str | None, day: datetime.date) -> BoardIndex:
-        epoch = Func(F("posted_at"), template="extract(epoch from %(expressions)s)::float8")
+        posted = Coalesce(F("posted_at"), F("created_at"))
+        epoch = Func(posted, template="extract(epoch from %(expressions)s)::float8")
         rows = [
             JobRow(*values)
             for values in Job.objects.live(today=day)
-            .order_by("-posted_at", "-id")
+            .order_by(posted.desc(), "-id")
             .annotate(posted_ts=epoch)
             .values_list(*JobRow._fields)
         ]

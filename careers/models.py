@@ -208,6 +208,9 @@ class Job(models.Model):
         self.slug = job_slug(self.title, self.employer_name)
         self.description_html = markdown_render(self.description)
         self.updated_at = timezone.now()
+        if self.status == self.Status.PUBLISHED and self.posted_at is None:
+            # Published some other way than approval (e.g. in the admin): posted now.
+            self.posted_at = self.updated_at
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -37,3 +37,11 @@ def test_admin_approves_pending_jobs_in_bulk(admin_client):
 def test_the_admin_job_form_opens(admin_client):
     job = make_job()
     assert admin_client.get(f"/admin/careers/job/{job.pk}/change/").status_code == 200
+
+
+def test_a_job_published_in_the_admin_is_dated_and_listed(admin_client, client):
+    job = make_job(status=Job.Status.DRAFT, posted_at=None)
+    job.status = Job.Status.PUBLISHED
+    job.save()
+    assert job.posted_at is not None
+    assert [card.title for card in client.get("/careers/").context["jobs"]] == [job.title]
