@@ -107,9 +107,52 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 # Words that say what kind of question it is, not what it is about.
 QUESTION_WORDS = frozenset(
-    "a an and are as at be by can code codes cpt do does for from guideline guidelines "
-    "hcpcs how i in is it me of on or please should tell the this to use what when which "
-    "with you my we our about".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "code",
+        "codes",
+        "cpt",
+        "do",
+        "does",
+        "for",
+        "from",
+        "guideline",
+        "guidelines",
+        "hcpcs",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "of",
+        "on",
+        "or",
+        "please",
+        "should",
+        "tell",
+        "the",
+        "this",
+        "to",
+        "use",
+        "what",
+        "when",
+        "which",
+        "with",
+        "you",
+        "my",
+        "we",
+        "our",
+        "about",
+    ]
 )
 MONTHS = {
     name: number
@@ -203,15 +246,19 @@ def question_read(*, text: str, today: datetime.date) -> Reading:
                 dotted.add(key)
             continue
         previous = tokens[index - 1].strip(TOKEN_EDGE).lower() if index else ""
-        if len(token) == 2 and token.isalnum() and token.isascii():
-            # 59, XS: a modifier when it has a digit, is typed in capitals, or follows "modifier".
-            if (
+        # 59, XS: a modifier when it has a digit, is typed in capitals, or follows "modifier".
+        if (
+            len(token) == 2
+            and token.isalnum()
+            and token.isascii()
+            and (
                 any(ch.isdigit() for ch in token)
                 or token.isupper()
                 or previous in ("modifier", "mod")
-            ):
-                modifiers.append(token.upper())
-                continue
+            )
+        ):
+            modifiers.append(token.upper())
+            continue
         word = token.lower()
         if any(ch.isalnum() for ch in word):
             words.append(word)
@@ -486,7 +533,8 @@ def _code_facts(code: Code, *, sections: bool, primaries: list[Code]) -> list[Fa
         group: CodeGroup = code.group
         facts.append(
             Fact(
-                f"Family: {group.title}" + (f" ({group.range_label})." if group.range_label else "."),
+                f"Family: {group.title}"
+                + (f" ({group.range_label})." if group.range_label else "."),
                 group.get_absolute_url(),
                 f"{code.system.short_name} · {group.title}",
                 edition,
@@ -557,7 +605,7 @@ def payment_lookup(
 
 
 def _pfs_edition(line: RvuLine) -> str:
-    """"PFS 2023-JAN release"; a release label without its year gets it."""
+    """ "PFS 2023-JAN release"; a release label without its year gets it."""
     label = line.edition if str(line.year) in line.edition else f"{line.year} {line.edition}"
     return f"PFS {label} release"
 
@@ -573,9 +621,7 @@ def _payment_fact(code: Code, payment: Payment, dos: datetime.date) -> Fact:
     else:
         parts = []
         if line.nonfacility_payment is not None:
-            parts.append(
-                f"non-facility {line.nonfacility_total} RVUs, ${line.nonfacility_payment}"
-            )
+            parts.append(f"non-facility {line.nonfacility_total} RVUs, ${line.nonfacility_payment}")
         if line.facility_payment is not None:
             parts.append(f"facility {line.facility_total} RVUs, ${line.facility_payment}")
         text = (
@@ -585,9 +631,11 @@ def _payment_fact(code: Code, payment: Payment, dos: datetime.date) -> Fact:
     if not payment.in_force:
         text += " The date of service is before the oldest release on file; this is that release."
     return Fact(
-        text, _code_url(code, section="payment", dos=dos), _source(code, "payment"), edition, [
-            code.key
-        ]
+        text,
+        _code_url(code, section="payment", dos=dos),
+        _source(code, "payment"),
+        edition,
+        [code.key],
     )
 
 
@@ -771,16 +819,25 @@ def _answer_modifiers(reading: Reading, lookup: _Lookup, sections: bool) -> Answ
         text = f"{use.code}" + (f" ({name})" if name else "") + f" with {subject.code}"
         text += f": {why}" if why else (f": {use.note}" if use.note else ".")
         answer.facts.append(
-            Fact(text, url, _source(subject, "modifiers"), edition or "CasePilot editors", [
-                subject.key
-            ])
+            Fact(
+                text,
+                url,
+                _source(subject, "modifiers"),
+                edition or "CasePilot editors",
+                [subject.key],
+            )
         )
     if "bilateral" in reading.words or wanted & {"50", "RT", "LT"}:
         for rule in facts_derive(code=subject, rvu=payment.line if payment else None):
             if rule.startswith("Bilateral"):
                 answer.facts.append(
-                    Fact(rule, _code_url(subject, section="payment", dos=reading.dos),
-                         _source(subject, "payment"), edition, [subject.key])
+                    Fact(
+                        rule,
+                        _code_url(subject, section="payment", dos=reading.dos),
+                        _source(subject, "payment"),
+                        edition,
+                        [subject.key],
+                    )
                 )
     for modifier in named:
         if modifier in rows and modifier not in {use.code for use in uses}:
