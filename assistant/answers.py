@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import BooleanField, F, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
@@ -79,8 +79,6 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "guideline",
         "guidelines",
         "guidance",
-        "rule",
-        "rules",
         "tips",
         "document",
         "documentation",
@@ -177,7 +175,7 @@ MONTHS = {
 }
 US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-NAMED_DATE = re.compile(r"\b([a-z]{3,9})\.? (\d{1,2}),? (\d{4})\b")
+NAMED_DATE = re.compile(r"\b([a-z]{3,9})\.? (\d{1,2}),? (\d{4})\b", re.IGNORECASE)
 YEAR = re.compile(r"\b(?:in|for|during|of|year)\s+(\d{4})\b")
 LOCALITY = re.compile(r"\bin ([A-Z][A-Za-z.]+(?: [A-Z][A-Za-z.]+)*)")
 CODE_WITH_MODIFIER = re.compile(r"^(.+?)-([0-9A-Za-z]{2})$")
@@ -223,9 +221,16 @@ def _date_named(text: str, today: datetime.date) -> datetime.date | None:
     return None
 
 
-def question_read(*, text: str, today: datetime.date) -> Reading:
-    """The kind of question, its codes, modifiers, words and date of service."""
-    text = unicodedata.normalize("NFKC", text)
+HTML_TAG = re.compile(r"<[^>]{0,200}>")
+
+
+def question_read(*, text: str, today: datetime.date, has_context: bool = False) -> Reading:
+    """The kind of question, its codes, modifiers, words and date of service. `has_context`
+    says that the question is asked about a code (on its page, or in a conversation)."""
+    text = HTML_TAG.sub(" ", unicodedata.normalize("NFKC", text))
+    named = _date_named(text, today)
+    for pattern in (US_DATE, ISO_DATE, NAMED_DATE):
+        text = pattern.sub(" ", text) if named else text
     keys: list[str] = []
     dotted: set[str] = set()
     modifiers: list[str] = []
@@ -262,10 +267,9 @@ def question_read(*, text: str, today: datetime.date) -> Reading:
         word = token.lower()
         if any(ch.isalnum() for ch in word):
             words.append(word)
-    named = _date_named(text, today)
     locality = LOCALITY.search(text)
     reading_words = tuple(words)
-    kind = _kind(set(reading_words), keys=keys, modifiers=modifiers)
+    kind = _kind(set(reading_words), keys=keys, modifiers=modifiers, has_context=has_context)
     place = ""
     if locality and locality.group(1).lower() not in MONTHS:
         place = locality.group(1)
@@ -281,11 +285,12 @@ def question_read(*, text: str, today: datetime.date) -> Reading:
     )
 
 
-def _kind(words: set[str], *, keys: list[str], modifiers: list[str]) -> str:
+def _kind(words: set[str], *, keys: list[str], modifiers: list[str], has_context: bool) -> str:
     def says(kind: str) -> bool:
         return bool(words & set(KEYWORDS[kind]))
 
-    several = len(set(keys)) >= 2
+    # "Can I bill it with 77003?" on a code's page is about two codes.
+    several = len(set(keys)) + (1 if has_context and keys else 0) >= 2
     if several and says("compare"):
         return "compare"
     if several and (says("ncci") or words & {"with", "and", "same", "bill"}):
@@ -294,7 +299,7 @@ def _kind(words: set[str], *, keys: list[str], modifiers: list[str]) -> str:
         return "mue"
     if says("ncci"):
         return "ncci"
-    if says("modifiers") or modifiers:
+    if says("modifiers"):
         return "modifiers"
     if says("crosswalk") or words & {"support", "supports"}:
         return "crosswalk"
@@ -302,8 +307,12 @@ def _kind(words: set[str], *, keys: list[str], modifiers: list[str]) -> str:
         return "payment"
     if says("coverage"):
         return "coverage"
-    if says("history") and (words & {"when", "history", "added", "deleted", "introduced"}):
+    if says("history") and (
+        words & {"when", "history", "added", "deleted", "introduced", "revised"}
+    ):
         return "history"
+    if modifiers:
+        return "modifiers"
     if says("guidelines"):
         return "guidelines"
     if several:
@@ -453,7 +462,7 @@ def answer_build(
 ) -> Answer:
     """Answer `text` from our tables. `sections` says whether the viewer may read the code page
     sections (an account); `context` is the code of the page or conversation it was asked on."""
-    reading = question_read(text=text, today=today)
+    reading = question_read(text=text, today=today, has_context=context is not None)
     lookup = _Lookup(reading=reading, context=context)
     builder = BUILDERS.get(reading.kind, _answer_code)
     answer = builder(reading, lookup, sections)
@@ -688,12 +697,15 @@ def _answer_guidelines(reading: Reading, lookup: _Lookup, sections: bool) -> Ans
     lineage = []
     if subject is not None and subject.group_id:
         lineage = [group.pk for group in CodeGroup.objects.chain_to(subject.group_id)]
-    query = " | ".join(re.sub(r"[^a-z0-9]", " ", w).strip().replace(" ", " & ") for w in words)
-    query = " | ".join(part for part in query.split(" | ") if part)
-    rank = RawSQL(
-        "ts_rank(to_tsvector('english', codes_guideline.title || ' ' || codes_guideline.body), "
-        "to_tsquery('english', %s))",
-        (query or "x",),
+    # About a code: any of the words, the family first. About no code: all of them, or nothing
+    # (a passage that shares one word with "write me a poem about billing" is a guess).
+    joiner = " | " if subject is not None else " & "
+    parts = [re.sub(r"[^a-z0-9/]", " ", w).strip().replace(" ", " & ") for w in words]
+    query = joiner.join(f"({part})" for part in parts if part)
+    document = "to_tsvector('english', codes_guideline.title || ' ' || codes_guideline.body)"
+    rank = RawSQL(f"ts_rank({document}, to_tsquery('english', %s))", (query or "x",))
+    matches = RawSQL(
+        f"{document} @@ to_tsquery('english', %s)", (query or "x",), output_field=BooleanField()
     )
     family = Q(code_id=subject.pk) | Q(group_id__in=lineage) if subject is not None else Q()
     first = Code.objects.filter(group_id=OuterRef("group_id")).order_by("status", "key")
@@ -704,7 +716,7 @@ def _answer_guidelines(reading: Reading, lookup: _Lookup, sections: bool) -> Ans
             group_code_system=Subquery(first.values("system__slug")[:1]),
         )
         .select_related("code__system")
-        .filter(family if words == [] else Q(rank__gt=0) & (family if subject is not None else Q()))
+        .filter(family if not words else Q(matches) & (family if subject is not None else Q()))
         .order_by(F("rank").desc(), "sort", "id")[:3]
     )
     if subject is not None and not found and words:
@@ -715,7 +727,7 @@ def _answer_guidelines(reading: Reading, lookup: _Lookup, sections: bool) -> Ans
                 group_code_system=Subquery(first.values("system__slug")[:1]),
             )
             .select_related("code__system")
-            .filter(rank__gt=0)
+            .filter(matches)
             .order_by(F("rank").desc(), "sort", "id")[:3]
         )
     for guideline in found:
@@ -946,11 +958,16 @@ def _answer_ncci(reading: Reading, lookup: _Lookup, sections: bool) -> Answer:
     if not edits:
         # Only codes we hold may be named: one we do not hold has no edits in our tables either.
         held = [key for key in keys if key in codes]
-        if len(held) >= 2:
+        if held:
             page = codes[held[0]]
+            between = (
+                " and ".join(held[:4])
+                if len(held) == len(keys)
+                else f"{' and '.join(held[:4])} and the other code you named"
+            )
             answer.facts.append(
                 Fact(
-                    f"No NCCI PTP edit between {' and '.join(held[:4])} is in force on "
+                    f"No NCCI PTP edit between {between} is in force on "
                     f"{reading.dos.isoformat()} in our practitioner edits: NCCI does not bar "
                     "billing them together.",
                     _code_url(page, section="ncci", dos=reading.dos),
