@@ -539,7 +539,7 @@ def claim_check_usage(*, user, now: datetime.datetime | None = None) -> Spend:
     return resource_usage(allowance=allowance, subject=subject, now=now)
 
 
-# --- CasePilot questions ---------------------------------------------------------------------------
+# --- CasePilot questions -------------------------------------------------------------------------
 
 
 def question_allowance(*, user) -> Allowance:
@@ -573,7 +573,8 @@ def question_spend(
         now=now,
     ).granted
     if not address_ok:
-        return resource_usage(allowance=allowance, subject=subject, now=now), False
+        held = resource_usage(allowance=allowance, subject=subject, now=now)
+        return Spend(False, allowance, held.used, held.period_start, held.period_end), False
     return resource_spend(allowance=allowance, subject=subject, user_id=user_id, now=now), True
 
 
