@@ -542,6 +542,11 @@ def claim_check_usage(*, user, now: datetime.datetime | None = None) -> Spend:
 # --- CasePilot questions -------------------------------------------------------------------------
 
 
+def question_free_allowance() -> int:
+    """What a free account gets, for the invitation a guest reads."""
+    return int(_resource_rules("questions")["free"])
+
+
 def question_allowance(*, user) -> Allowance:
     return allowance_for(resource="questions", user=user)
 

@@ -29,14 +29,15 @@ from codes.edits import (
     PtpEdit,
     mue_limits,
     ptp_edits_among,
+    ptp_edits_with,
 )
 from codes.knowledge import (
     MUE_MEANINGS,
     NCCI_INDICATOR_MEANINGS,
+    NcciPair,
     Payment,
     coverage_as_of,
     crosswalk_for_code,
-    edits_as_of,
     facts_derive,
     history_by_year,
     modifiers_derive,
@@ -417,7 +418,10 @@ class _Lookup:
         keys = list(reading.keys)
         if keys:
             found: dict[str, list[Code]] = {}
-            rows = Code.objects.select_related("system", "group").filter(key__in=keys)
+            # Naming the systems lets Postgres use the (system, key) index.
+            rows = Code.objects.select_related("system", "group").filter(
+                system__slug__in=list(SYSTEMS), key__in=keys
+            )
             for code in rows:
                 found.setdefault(code.key, []).append(code)
             for key in keys:
@@ -814,9 +818,11 @@ def _answer_modifiers(reading: Reading, lookup: _Lookup, sections: bool) -> Answ
         return answer
     payments, _ = payment_lookup(keys=[subject.key], dos=reading.dos)
     payment = payments.get(subject.key)
-    ncci, _mue = edits_as_of(key=subject.key, dos=reading.dos)
-    for pair in ncci:
-        lookup.known.add(pair.other)
+    # The modifiers NCCI implies come from the edits a modifier may bypass: a few name them.
+    ncci = [
+        _pair(edit, subject.key)
+        for edit in ptp_edits_with(subject.key, day=reading.dos, indicator="1", limit=7)
+    ]
     derived = modifiers_derive(rvu=payment.line if payment else None, ncci=ncci)
     uses = modifiers_for_code(code=subject, derived=derived)
     wanted = set(named)
@@ -894,6 +900,24 @@ def _answer_crosswalk(reading: Reading, lookup: _Lookup, sections: bool) -> Answ
     return answer
 
 
+def _pair(edit: PtpEdit, key: str) -> NcciPair:
+    """An edit as seen from one of its codes (the shape the code page's rules take)."""
+    other = edit.column2 if edit.column1 == key else edit.column1
+    return NcciPair(
+        column1=edit.column1,
+        column2=edit.column2,
+        is_column1=edit.column1 == key,
+        other=other,
+        other_url="",
+        other_short="",
+        effective_date=edit.effective_date,
+        deletion_date=edit.deletion_date,
+        indicator=edit.modifier_indicator,
+        rationale=edit.rationale,
+        setting=edit.setting,
+    )
+
+
 def _ptp_fact(edit: PtpEdit, codes: dict[str, Code], dos: datetime.date) -> Fact:
     meaning = NCCI_INDICATOR_MEANINGS.get(edit.modifier_indicator, "")
     text = (
@@ -926,10 +950,11 @@ def _answer_ncci(reading: Reading, lookup: _Lookup, sections: bool) -> Answer:
             answer.invite = _invite("ncci", subject)
             answer.code_id = subject.pk
             return answer
-        ncci, _ = edits_as_of(key=subject.key, dos=reading.dos)
+        edits = ptp_edits_with(subject.key, day=reading.dos, limit=6)
         answer.heading = f"NCCI edits for {subject.code}"
         answer.code_id = subject.pk
-        for pair in ncci[:6]:
+        for edit in edits:
+            pair = _pair(edit, subject.key)
             lookup.known.add(pair.other)
             role = "column 1" if pair.is_column1 else "column 2"
             answer.facts.append(
@@ -938,12 +963,13 @@ def _answer_ncci(reading: Reading, lookup: _Lookup, sections: bool) -> Answer:
                     f"{pair.indicator}. {NCCI_INDICATOR_MEANINGS.get(pair.indicator, '')}",
                     _code_url(subject, section="ncci", dos=reading.dos),
                     _source(subject, "ncci"),
-                    f"NCCI PTP {pair.setting} edits, edit effective "
-                    + (pair.effective_date.isoformat() if pair.effective_date else "—"),
+                    edit.edition_label,
                     [subject.key, pair.other],
                 )
             )
-        if not ncci:
+        if len(edits) == 6:
+            answer.notes.append("The code page lists every NCCI edit of the code.")
+        if not edits:
             _no_edit_fact(answer, subject, reading.dos)
         return answer
     answer.heading = "NCCI edits between " + " and ".join(keys[:4])
@@ -1156,7 +1182,8 @@ def _vet(answer: Answer, known: set[str]) -> None:
     texts = [fact.text for fact in answer.facts] + [answer.heading]
     strangers = set().union(*(codes_in_text(text) for text in texts)) - known
     if strangers:
-        known = known | set(Code.objects.filter(key__in=strangers).values_list("key", flat=True))
+        held = Code.objects.filter(system__slug__in=list(SYSTEMS), key__in=strangers)
+        known = known | set(held.values_list("key", flat=True))
     kept = []
     for fact in answer.facts:
         sentences = [s for s in SENTENCE_END.split(fact.text) if codes_in_text(s) <= known]

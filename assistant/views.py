@@ -62,6 +62,7 @@ def _home_context(request: HttpRequest, form: AskForm, **extra) -> dict:
         "topics": TOPICS,
         "examples": EXAMPLES,
         "usage": _usage(request),
+        "free_questions": quota.question_free_allowance(),
         "conversations": list(_conversations(request)[:RECENT]),
         **extra,
     }
@@ -150,6 +151,7 @@ def conversation(request: HttpRequest, public_id) -> HttpResponse:
         "questions": list(found.questions.all()),
         "form": AskForm(initial={"conversation": found.public_id}),
         "usage": _usage(request),
+        "free_questions": quota.question_free_allowance(),
     }
     return render(request, "assistant/conversation.html", context)
 

@@ -131,6 +131,40 @@ def ptp_edits_among(
     return ptp_edits_among_dates(codes, days=[day], setting=setting)
 
 
+def ptp_edits_with(
+    code: str,
+    *,
+    day: datetime.date,
+    indicator: str | None = None,
+    limit: int = 10,
+    setting: str = NcciEdit.Setting.PRACTITIONER,
+) -> list[PtpEdit]:
+    """Up to `limit` PTP edits with `code` in either column in force on `day` (only those with
+    modifier indicator `indicator` when given), in code order: one query. A code can have
+    thousands of edits; the assistant names a few and links to the code page for the rest."""
+    key = code.upper()
+    fields = [
+        "column1",
+        "column2",
+        "effective_date",
+        "deletion_date",
+        "modifier_indicator",
+        "rationale",
+        "setting",
+    ]
+    if NCCI_HAS_EDITION:
+        fields.append("edition")
+    found = NcciEdit.objects.as_of(day).filter(Q(column1=key) | Q(column2=key), setting=setting)
+    if indicator is not None:
+        found = found.filter(modifier_indicator=indicator)
+    rows = found.order_by("column1", "column2").values_list(*fields)[:limit]
+    return [
+        PtpEdit(*row[:7], edition=str(row[7] or "") if NCCI_HAS_EDITION else "")
+        for row in rows
+        if row[0] != row[1]
+    ]
+
+
 def bypass_modifiers(modifiers: Iterable[str]) -> list[str]:
     """The NCCI-associated modifiers among `modifiers`, in the order given."""
     return [modifier for modifier in modifiers if modifier in NCCI_ASSOCIATED_MODIFIERS]

@@ -17,6 +17,7 @@ def casepilot_box(context: template.Context, code) -> dict:
         "code": code,
         "form": AskForm(initial={"context": code.pk}),
         "usage": quota.question_usage(user=request.user, session=request.session),
+        "free_questions": quota.question_free_allowance(),
         "csrf_token": context.get("csrf_token"),
         "user": request.user,
         "request": request,
