@@ -477,7 +477,7 @@ def answer_build(
             "One or more codes in the question are not in our tables; the answer leaves them out."
         )
     if not answer.facts and not answer.invite:
-        _not_answered(answer, text)
+        _not_answered(answer, reading)
     _vet(answer, lookup.known)
     if answer.code_id is None and lookup.subject is not None:
         answer.code_id = lookup.subject.pk
@@ -490,14 +490,21 @@ def _invite(kind: str, subject: Code | None) -> str:
     return f"Create a free account to see {what}{about}: CasePilot answers it from the code page."
 
 
-def _not_answered(answer: Answer, text: str) -> None:
-    """No guess: say so, and offer the Case2Code results for the words."""
+INTENT_WORDS = frozenset(word for words in KEYWORDS.values() for word in words)
+
+
+def _not_answered(answer: Answer, reading: Reading) -> None:
+    """No guess: say so, and offer the Case2Code results for the words that say what the
+    question is about (not "what is", not a code we do not hold)."""
     answer.answered = False
     answer.kind = "unanswered"
     answer.heading = NOT_IN_DATA
     answer.facts = []
+    words = [w for w in reading.words if w not in QUESTION_WORDS and w not in INTENT_WORDS]
+    if not words:
+        return
     try:
-        query = case2code.query_parse(raw=" ".join(text.split()[:12])[:200])
+        query = case2code.query_parse(raw=" ".join(words[:8])[:200])
     except case2code.QueryRejected:
         return
     if query.kind in ("empty", "blank"):

@@ -157,10 +157,15 @@ def ptp_edits_with(
     found = NcciEdit.objects.as_of(day).filter(Q(column1=key) | Q(column2=key), setting=setting)
     if indicator is not None:
         found = found.filter(modifier_indicator=indicator)
-    rows = found.order_by("column1", "column2").values_list(*fields)[:limit]
+    # Each column on its own index, each stopping at `limit` rows: an E/M code is column 2 of
+    # thousands of edits, and sorting them all to name a few would read them all.
+    found = found.order_by()
+    first = found.filter(column1=key).values_list(*fields)[:limit]
+    second = found.filter(column2=key).exclude(column1=key).values_list(*fields)[:limit]
+    rows = sorted(first.union(second, all=True), key=lambda row: (row[0] != key, row[0], row[1]))
     return [
         PtpEdit(*row[:7], edition=str(row[7] or "") if NCCI_HAS_EDITION else "")
-        for row in rows
+        for row in rows[:limit]
         if row[0] != row[1]
     ]
 
