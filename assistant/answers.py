@@ -826,10 +826,14 @@ def _answer_modifiers(reading: Reading, lookup: _Lookup, sections: bool) -> Answ
     payments, _ = payment_lookup(keys=[subject.key], dos=reading.dos)
     payment = payments.get(subject.key)
     # The modifiers NCCI implies come from the edits a modifier may bypass: a few name them.
-    ncci = [
-        _pair(edit, subject.key)
-        for edit in ptp_edits_with(subject.key, day=reading.dos, indicator="1", limit=7)
-    ]
+    # Its column 1 edits first: a code is column 2 of thousands, column 1 of far fewer.
+    bypassable = ptp_edits_with(subject.key, day=reading.dos, indicator="1", limit=7, columns=(1,))
+    if not bypassable:
+        bypassable = ptp_edits_with(
+            subject.key, day=reading.dos, indicator="1", limit=7, columns=(2,)
+        )
+    ncci = [_pair(edit, subject.key) for edit in bypassable]
+    lookup.known.update(pair.other for pair in ncci)
     derived = modifiers_derive(rvu=payment.line if payment else None, ncci=ncci)
     uses = modifiers_for_code(code=subject, derived=derived)
     wanted = set(named)

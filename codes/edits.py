@@ -137,11 +137,13 @@ def ptp_edits_with(
     day: datetime.date,
     indicator: str | None = None,
     limit: int = 10,
+    columns: tuple[int, ...] = (1, 2),
     setting: str = NcciEdit.Setting.PRACTITIONER,
 ) -> list[PtpEdit]:
-    """Up to `limit` PTP edits with `code` in either column in force on `day` (only those with
-    modifier indicator `indicator` when given), in code order: one query. A code can have
-    thousands of edits; the assistant names a few and links to the code page for the rest."""
+    """Up to `limit` PTP edits with `code` in force on `day`, in the `columns` asked for (only
+    those with modifier indicator `indicator` when given), column 1 edits first: one query.
+    A code can have thousands of edits; the assistant names a few and links to the code page
+    for the rest."""
     key = code.upper()
     fields = [
         "column1",
@@ -160,9 +162,15 @@ def ptp_edits_with(
     # Each column on its own index, each stopping at `limit` rows: an E/M code is column 2 of
     # thousands of edits, and sorting them all to name a few would read them all.
     found = found.order_by()
-    first = found.filter(column1=key).values_list(*fields)[:limit]
-    second = found.filter(column2=key).exclude(column1=key).values_list(*fields)[:limit]
-    rows = sorted(first.union(second, all=True), key=lambda row: (row[0] != key, row[0], row[1]))
+    sides = []
+    if 1 in columns:
+        sides.append(found.filter(column1=key).values_list(*fields)[:limit])
+    if 2 in columns:
+        sides.append(found.filter(column2=key).exclude(column1=key).values_list(*fields)[:limit])
+    if not sides:
+        return []
+    rows = sides[0].union(*sides[1:], all=True) if len(sides) > 1 else sides[0]
+    rows = sorted(rows, key=lambda row: (row[0] != key, row[0], row[1]))
     return [
         PtpEdit(*row[:7], edition=str(row[7] or "") if NCCI_HAS_EDITION else "")
         for row in rows[:limit]
