@@ -375,7 +375,7 @@ def guest_merge_into_account(*, session, user, now: datetime.datetime | None = N
     return carried
 
 
-# --- Other allowances: claim checks (and, in time, questions and consultations) ----------------
+# --- Other allowances: claim checks, questions (and, in time, consultations) ----------------------
 
 # The resources metered on the same `accounts_meter` rows as code pages, each with its own
 # period and numbers (settings.QUOTA_RESOURCES). Staff are always unlimited.
@@ -424,20 +424,29 @@ def _resource_rules(resource: str) -> Mapping[str, object]:
         raise ValueError(f"No allowance is configured for {resource!r}.") from None
 
 
+def _period_for(rules: Mapping[str, object], kind: ViewerKind) -> str:
+    """A resource's period: one for every viewer ("month"), or one per viewer kind
+    ({"guest": "day", "free": "month", ...}; a kind left out takes the "free" account's)."""
+    period = rules["period"]
+    if isinstance(period, Mapping):
+        return str(period.get(kind) or period["free"])
+    return str(period)
+
+
 def allowance_for(*, resource: str, user) -> Allowance:
     """The viewer's allowance of `resource`: a guest's, a free account's (once its email is
-    verified; until then the guest's), a paid plan's, or staff's (unlimited)."""
+    verified; until then the guest's, over the guest's period), a paid plan's, or staff's
+    (unlimited)."""
     rules = _resource_rules(resource)
-    period = str(rules["period"])
     if user is None or not user.is_authenticated:
-        return Allowance(resource, "guest", rules["guest"], period, verified=False)
+        return Allowance(resource, "guest", rules["guest"], _period_for(rules, "guest"), False)
     if user.is_staff:
-        return Allowance(resource, "staff", None, period)
+        return Allowance(resource, "staff", None, _period_for(rules, "staff"))
     if user.plan_id is not None:
-        return Allowance(resource, "paid", rules["paid"], period)
+        return Allowance(resource, "paid", rules["paid"], _period_for(rules, "paid"))
     if not user.email_verified:
-        return Allowance(resource, "free", rules["guest"], period, verified=False)
-    return Allowance(resource, "free", rules["free"], period)
+        return Allowance(resource, "free", rules["guest"], _period_for(rules, "guest"), False)
+    return Allowance(resource, "free", rules["free"], _period_for(rules, "free"))
 
 
 SPEND_SQL = """
@@ -527,6 +536,61 @@ def claim_check_spend(*, user, now: datetime.datetime | None = None) -> Spend:
 def claim_check_usage(*, user, now: datetime.datetime | None = None) -> Spend:
     allowance = claim_check_allowance(user=user)
     subject = f"u:{user.pk}" if user is not None and user.is_authenticated else None
+    return resource_usage(allowance=allowance, subject=subject, now=now)
+
+
+# --- CasePilot questions -------------------------------------------------------------------------
+
+
+def question_free_allowance() -> int:
+    """What a free account gets, for the invitation a guest reads."""
+    return int(_resource_rules("questions")["free"])
+
+
+def question_allowance(*, user) -> Allowance:
+    return allowance_for(resource="questions", user=user)
+
+
+def question_subject(*, user, session) -> tuple[str, int | None]:
+    """Whose questions these are: the account's, or the guest session's (the same key the
+    code page meter uses, so one guest has one identity across allowances)."""
+    if user is not None and user.is_authenticated:
+        return f"u:{user.pk}", user.pk
+    return guest_subject_for(session=session), None
+
+
+def question_spend(
+    *, user, session, address: str, now: datetime.datetime | None = None
+) -> tuple[Spend, bool]:
+    """Spend one question, and one of the client address's questions for the day.
+
+    Returns the viewer's spend and whether the address was within its own limit. The address
+    limit (on top of every allowance, paid and staff included) stops a script that clears its
+    cookies or rotates accounts from one machine; it is checked first so that a refused
+    question never costs the viewer one of theirs.
+    """
+    subject, user_id = question_subject(user=user, session=session)
+    allowance = question_allowance(user=user)
+    address_ok = resource_spend(
+        allowance=allowance_for(resource="question_address", user=None),
+        subject=f"a:{address}",
+        user_id=None,
+        now=now,
+    ).granted
+    if not address_ok:
+        held = resource_usage(allowance=allowance, subject=subject, now=now)
+        return Spend(False, allowance, held.used, held.period_start, held.period_end), False
+    return resource_spend(allowance=allowance, subject=subject, user_id=user_id, now=now), True
+
+
+def question_usage(*, user, session, now: datetime.datetime | None = None) -> Spend:
+    """How many questions the viewer has left, spending nothing (and making no guest key)."""
+    allowance = question_allowance(user=user)
+    if user is not None and user.is_authenticated:
+        subject: str | None = f"u:{user.pk}"
+    else:
+        key = session.get(GUEST_KEY_SESSION) if session is not None else None
+        subject = f"g:{key}" if key else None
     return resource_usage(allowance=allowance, subject=subject, now=now)
 
 

@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "codes",
     "claims",
     "careers",
+    "assistant",
 ]
 
 MIDDLEWARE = [
@@ -249,11 +250,38 @@ QUOTA_RESOURCES = {
         "free": env_int("QUOTA_CLAIM_CHECKS_FREE", 10),
         "paid": None,
     },
+    # CasePilot questions: a guest's few a day, a free account's a month.
+    "questions": {
+        "period": {
+            "guest": env_choice("QUOTA_QUESTIONS_GUEST_PERIOD", "day", {"month", "week", "day"}),
+            "free": env_choice("QUOTA_QUESTIONS_PERIOD", "month", {"month", "week", "day"}),
+        },
+        "guest": env_int("QUOTA_QUESTIONS_GUEST", 3),
+        "free": env_int("QUOTA_QUESTIONS_FREE", 30),
+        "paid": None,
+    },
+    # Questions per client address per day, whoever asks: the cap on scripts (only "guest"
+    # applies; the address has no account).
+    "question_address": {
+        "period": "day",
+        "guest": env_int("QUOTA_QUESTIONS_PER_ADDRESS", 200),
+        "free": env_int("QUOTA_QUESTIONS_PER_ADDRESS", 200),
+        "paid": None,
+    },
 }
 
 # --- CareerCenter (job pages are free: none of its URL names is metered) --------------------
 
 CAREERS_JOBS_PER_PAGE = env_int("CAREERS_JOBS_PER_PAGE", 20, minimum=1)
+
+# --- CasePilot's optional language model -------------------------------------------------------
+
+# An OpenAI-compatible chat-completions server that phrases answers to free-form questions from
+# the facts we retrieved. Nothing is ever sent unless both the URL and the model are set.
+CASEPILOT_LLM_URL = env_str("CASEPILOT_LLM_URL").rstrip("/")
+CASEPILOT_LLM_MODEL = env_str("CASEPILOT_LLM_MODEL")
+CASEPILOT_LLM_API_KEY = env_str("CASEPILOT_LLM_API_KEY")
+CASEPILOT_LLM_TIMEOUT = env_int("CASEPILOT_LLM_TIMEOUT", 15, minimum=1)
 
 # --- Email ----------------------------------------------------------------------------------
 

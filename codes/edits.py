@@ -154,6 +154,53 @@ def ptp_edits_among(
     return ptp_edits_among_dates(codes, days=[day], setting=setting)
 
 
+def ptp_edits_with(
+    code: str,
+    *,
+    day: datetime.date,
+    indicator: str | None = None,
+    limit: int = 10,
+    columns: tuple[int, ...] = (1, 2),
+    setting: str = NcciEdit.Setting.PRACTITIONER,
+) -> list[PtpEdit]:
+    """Up to `limit` PTP edits with `code` in force on `day`, in the `columns` asked for (only
+    those with modifier indicator `indicator` when given), column 1 edits first: one query.
+    A code can have thousands of edits; the assistant names a few and links to the code page
+    for the rest."""
+    key = code.upper()
+    fields = [
+        "column1",
+        "column2",
+        "effective_date",
+        "deletion_date",
+        "modifier_indicator",
+        "rationale",
+        "setting",
+    ]
+    if NCCI_HAS_EDITION:
+        fields.append("edition")
+    found = NcciEdit.objects.as_of(day).filter(Q(column1=key) | Q(column2=key), setting=setting)
+    if indicator is not None:
+        found = found.filter(modifier_indicator=indicator)
+    # Each column on its own index, each stopping at `limit` rows: an E/M code is column 2 of
+    # thousands of edits, and sorting them all to name a few would read them all.
+    found = found.order_by()
+    sides = []
+    if 1 in columns:
+        sides.append(found.filter(column1=key).values_list(*fields)[:limit])
+    if 2 in columns:
+        sides.append(found.filter(column2=key).exclude(column1=key).values_list(*fields)[:limit])
+    if not sides:
+        return []
+    rows = sides[0].union(*sides[1:], all=True) if len(sides) > 1 else sides[0]
+    rows = sorted(rows, key=lambda row: (row[0] != key, row[0], row[1]))
+    return [
+        PtpEdit(*row[:7], edition=str(row[7] or "") if NCCI_HAS_EDITION else "")
+        for row in rows[:limit]
+        if row[0] != row[1]
+    ]
+
+
 def bypass_modifiers(modifiers: Iterable[str]) -> list[str]:
     """The NCCI-associated modifiers among `modifiers`, in the order given."""
     return [modifier for modifier in modifiers if modifier in NCCI_ASSOCIATED_MODIFIERS]
