@@ -147,6 +147,7 @@ TEAM_SURGERY_MEANINGS = {
     "2": "Team surgery is paid.",
     "9": "The team-surgery concept does not apply.",
 }
+NCCI_PAIRS_SHOWN = 150  # per table; the rest are counted, not listed
 NCCI_INDICATOR_MEANINGS = {
     "0": "Never bypassed: the column 2 code is not paid with the column 1 code, whatever "
     "modifier is used.",
@@ -457,6 +458,7 @@ class NcciPair:
     indicator: str
     rationale: str
     setting: str
+    edition: str = ""  # "NCCI PTP v30.1, effective 2024-04-01"; empty: entered by hand
 
     @property
     def indicator_label(self) -> str:
@@ -474,6 +476,7 @@ class MueLimit:
     adjudication: int
     rationale: str
     effective_date: datetime.date | None
+    edition: str = ""  # "MUE 2024 Q2, effective 2024-04-01"; empty: entered by hand
 
     @property
     def service_label(self) -> str:
@@ -525,6 +528,7 @@ def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[M
             Value(None, output_field=IntegerField()),
             "rationale",
             "setting",
+            "edition__label",
         )
     )
     mue = (
@@ -544,12 +548,14 @@ def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[M
             "value",
             "rationale",
             "service",
+            "edition__label",
         )
     )
     pairs: list[NcciPair] = []
     latest: dict[str, MueLimit] = {}
     rows = ncci.union(mue, all=True)
-    for kind, col1, col2, other, short, slug, start, end, indicator, value, why, where in rows:
+    for row in rows:
+        kind, col1, col2, other, short, slug, start, end, indicator, value, why, where, label = row
         if kind == "ncci":
             pairs.append(
                 NcciPair(
@@ -564,6 +570,7 @@ def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[M
                     indicator=indicator,
                     rationale=why,
                     setting=where,
+                    edition=label or "",
                 )
             )
             continue
@@ -577,6 +584,7 @@ def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[M
                 adjudication=int(indicator),
                 rationale=why,
                 effective_date=start,
+                edition=label or "",
             )
     pairs.sort(key=lambda p: (not p.is_column1, p.other, p.setting, p.effective_date))
     order = {choice.value: index for index, choice in enumerate(MueValue.Service)}
@@ -688,11 +696,35 @@ class Knowledge:
 
     @property
     def ncci_as_column1(self) -> list[NcciPair]:
-        return [pair for pair in self.ncci if pair.is_column1]
+        return [pair for pair in self.ncci if pair.is_column1][:NCCI_PAIRS_SHOWN]
 
     @property
     def ncci_as_column2(self) -> list[NcciPair]:
-        return [pair for pair in self.ncci if not pair.is_column1]
+        return [pair for pair in self.ncci if not pair.is_column1][:NCCI_PAIRS_SHOWN]
+
+    @property
+    def ncci_not_shown(self) -> tuple[int, int]:
+        """How many pairs past the shown ones, as column 1 and as column 2 (a code such as
+        64494 is column 2 to thousands of procedures)."""
+        first = sum(pair.is_column1 for pair in self.ncci)
+        return max(first - NCCI_PAIRS_SHOWN, 0), max(len(self.ncci) - first - NCCI_PAIRS_SHOWN, 0)
+
+    @property
+    def ncci_shown_limit(self) -> int:
+        return NCCI_PAIRS_SHOWN
+
+    @property
+    def ncci_editions(self) -> list[str]:
+        return list(dict.fromkeys(pair.edition for pair in self.ncci if pair.edition))
+
+    @property
+    def ncci_undated(self) -> bool:
+        """Whether a listed edit has no effective date of its own (taken from its edition)."""
+        return any(pair.effective_date is None for pair in self.ncci)
+
+    @property
+    def mue_editions(self) -> list[str]:
+        return list(dict.fromkeys(limit.edition for limit in self.mue if limit.edition))
 
 
 def knowledge_build(*, code: Code, dos: datetime.date) -> Knowledge:
