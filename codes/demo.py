@@ -25,6 +25,7 @@ from codes.models import (
     CodeSystem,
     CoverageReference,
     CrosswalkLink,
+    EditEdition,
     Guideline,
     Modifier,
     MueValue,
@@ -175,31 +176,6 @@ def load_knowledge(path: Path, report: LoadReport) -> None:
             defaults={"group_label": item.get("group", ""), "note": item.get("note", "")},
         )
         report.add("crosswalk links", created)
-    for item in data["ncci"]:
-        _, created = NcciEdit.objects.get_or_create(
-            column1=item["column1"],
-            column2=item["column2"],
-            effective_date=_date(item["effective"]),
-            setting=NcciEdit.Setting.PRACTITIONER,
-            defaults={
-                "deletion_date": _date(item.get("deleted")),
-                "modifier_indicator": str(item["modifier_indicator"]),
-                "rationale": item.get("rationale", ""),
-            },
-        )
-        report.add("NCCI edits", created)
-    for item in data["mue"]:
-        _, created = MueValue.objects.get_or_create(
-            code=item["code"],
-            service=item.get("service", "practitioner"),
-            effective_date=_date(item.get("effective")),
-            defaults={
-                "value": item["value"],
-                "adjudication": item["mai"],
-                "rationale": item.get("rationale", ""),
-            },
-        )
-        report.add("MUE values", created)
     for item in data["coverage"]:
         _, created = CoverageReference.objects.get_or_create(
             code=_cpt(item["code"]),
@@ -251,6 +227,56 @@ def load_knowledge(path: Path, report: LoadReport) -> None:
         report.add("RVU lines", created)
 
 
+def load_edition(meta: dict) -> EditEdition:
+    edition, _ = EditEdition.objects.get_or_create(
+        kind=meta["kind"],
+        setting=meta["setting"],
+        version=meta["version"],
+        defaults={"effective_date": _date(meta["effective"])},
+    )
+    return edition
+
+
+def load_ncci_file(path: Path, report: LoadReport) -> None:
+    """NCCI edits from `ncci.json`: lines cut from one CMS release by `cut_demo_slice`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edition = load_edition(data["edition"])
+    for item in data["rows"]:
+        _, created = NcciEdit.objects.get_or_create(
+            edition=edition,
+            setting=edition.setting,
+            column1=item["column1"],
+            column2=item["column2"],
+            effective_date=_date(item["effective"]),
+            deletion_date=_date(item["deleted"]),
+            defaults={
+                "prior_1996": item["prior_1996"],
+                "modifier_indicator": item["modifier_indicator"],
+                "rationale": item["rationale"],
+            },
+        )
+        report.add("NCCI edits", created)
+
+
+def load_mue_file(path: Path, report: LoadReport) -> None:
+    """MUE values from `mue.json`: rows cut from one CMS release by `cut_demo_slice`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edition = load_edition(data["edition"])
+    for item in data["rows"]:
+        _, created = MueValue.objects.get_or_create(
+            code=item["code"],
+            service=edition.setting,
+            effective_date=edition.effective_date,
+            defaults={
+                "edition": edition,
+                "value": item["value"],
+                "adjudication": item["adjudication"],
+                "rationale": item["rationale"],
+            },
+        )
+        report.add("MUE values", created)
+
+
 def load_rvu_file(path: Path, report: LoadReport) -> None:
     """Fee schedule lines from `rvu.json`: facts copied from one CMS PFS relative value file
     release (named at the top of the file), one line per code and modifier, no descriptors."""
@@ -260,6 +286,14 @@ def load_rvu_file(path: Path, report: LoadReport) -> None:
         "year": data["year"],
         "conversion_factor": Decimal(data["conversion_factor"]),
     }
+    cpt = CodeSystem.objects.get(slug="cpt")
+    for item in data.get("codes", []):  # codes the demo does not describe, by the file's words
+        _, created = Code.objects.get_or_create(
+            system=cpt,
+            key=code_key(item["code"]),
+            defaults={"code": item["code"], "short_descriptor": item["short"]},
+        )
+        report.add("CPT codes", created)
     for item in data["lines"]:
         values = {name: value for name, value in item.items() if name not in {"code", "modifier"}}
         _, created = RvuLine.objects.get_or_create(
@@ -293,8 +327,12 @@ def load_demo(directory: Path = FIXTURES) -> LoadReport:
     knowledge = directory / "knowledge.json"
     if knowledge.exists():
         load_knowledge(knowledge, report)
-    rvu = directory / "rvu.json"
-    if rvu.exists():
-        load_rvu_file(rvu, report)
+    for name, load in (
+        ("rvu.json", load_rvu_file),
+        ("ncci.json", load_ncci_file),
+        ("mue.json", load_mue_file),
+    ):
+        if (directory / name).exists():
+            load(directory / name, report)
     load_plans(report)
     return report

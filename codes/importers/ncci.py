@@ -112,6 +112,8 @@ class NcciImporter(Importer):
         self.setting = self._setting()
         self.version, self.effective = self._edition()
         self.edition = f"v{self.version}, effective {self.effective.isoformat()}"
+        self.undated = self.duplicates = 0
+        self.unsorted = False
 
     def _setting(self) -> str:
         if self.options.setting:
@@ -175,8 +177,6 @@ class NcciImporter(Importer):
             "column2 text, prior_1996 boolean, effective_date date, deletion_date date, "
             "modifier_indicator text, rationale text) ON COMMIT DROP"
         )
-        self.undated = self.duplicates = 0
-        self.unsorted = False
         self.digest = hashlib.sha256()
         total = 0
         for part, source in enumerate(self.sources):
@@ -216,7 +216,7 @@ class NcciImporter(Importer):
                         source=source,
                     )
                 data_seen = True
-            this_pair, key, row = self._line(part, number, cells, source)
+            this_pair, key, row = self.check_line(part, number, cells, source)
             if this_pair != pair:
                 if this_pair < pair:
                     self.unsorted = True
@@ -258,7 +258,7 @@ class NcciImporter(Importer):
         batch.clear()
         return sent
 
-    def _line(
+    def check_line(
         self, part: int, number: int, cells: list[str], source: SourceFile
     ) -> tuple[tuple[str, str], tuple[str, str], str]:
         """One edit line checked: its pair, what tells it from the pair's other lines (see

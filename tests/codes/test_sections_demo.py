@@ -32,7 +32,9 @@ def test_the_demo_shows_all_seven_sections_filled_for_64494(client, demo):
 
 def test_every_demo_cpt_code_in_the_fee_schedule_file_has_its_line(demo):
     priced = set(RvuLine.objects.values_list("code", flat=True))
-    demo_codes = set(Code.objects.filter(system__slug="cpt").values_list("key", flat=True))
+    demo_codes = set(
+        Code.objects.filter(system__slug__in=["cpt", "hcpcs"]).values_list("key", flat=True)
+    )
     assert {"64490", "64491", "64492", "64493", "64494", "64495"} <= priced
     assert {f"992{n:02d}" for n in (2, 3, 4, 5, 11, 12, 13, 14, 15)} <= priced
     assert priced <= demo_codes
