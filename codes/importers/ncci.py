@@ -114,6 +114,7 @@ class NcciImporter(Importer):
         self.edition = f"v{self.version}, effective {self.effective.isoformat()}"
         self.undated = self.duplicates = 0
         self.unsorted = False
+        self.last_pair: tuple[str, str] = ("", "")
 
     def _setting(self) -> str:
         if self.options.setting:
@@ -198,6 +199,9 @@ class NcciImporter(Importer):
         # pair: holding one pair's lines at a time finds it without keeping the file.
         pair: tuple[str, str] = ("", "")
         held: dict[tuple[str, str], tuple[int, str]] = {}
+        # Parts split the codes into ranges: one that starts at or before where the last one
+        # ended overlaps it, and the repeats are then found in the scratch table.
+        previous_end = self.last_pair
         for number, line in source.stream_lines(self.options.encoding):
             if not line.strip(" \t\x1a"):
                 footnotes += data_seen
@@ -218,7 +222,7 @@ class NcciImporter(Importer):
                 data_seen = True
             this_pair, key, row = self.check_line(part, number, cells, source)
             if this_pair != pair:
-                if this_pair < pair:
+                if this_pair < pair or (not held and this_pair <= previous_end):
                     self.unsorted = True
                 batch.extend(text for _, text in held.values())
                 held.clear()
@@ -231,6 +235,7 @@ class NcciImporter(Importer):
             held[key] = (number, row)
         batch.extend(text for _, text in held.values())
         written += self._send(copy, batch, bar)
+        self.last_pair = max(pair, self.last_pair)
         self.skip("heading lines", preamble)
         self.skip("blank lines after the edits", footnotes)
         return written
