@@ -84,3 +84,12 @@ def test_the_edit_and_fee_fixtures_are_what_the_published_files_say(tmp_path: Pa
     mue = {r["code"]: r for r in _fixture("mue.json")["rows"]}
     assert (mue["64494"]["value"], mue["64494"]["adjudication"]) == (1, 2)
     assert mue["64494"]["rationale"] == "CMS Policy"
+
+
+def test_a_date_of_service_before_the_edition_shows_none_of_its_undated_edits(client, demo):
+    """The file gives no effective dates, so its edits count from the edition's start."""
+    client.force_login(make_user())
+    html = client.get("/cpt/64494/?dos=2024-03-29").content.decode()
+
+    assert "NCCI PTP v30.1" not in html
+    assert "No NCCI procedure-to-procedure edits with 64494 are in force on Mar 29, 2024" in html
