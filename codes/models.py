@@ -10,8 +10,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, models
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -351,21 +352,6 @@ class AsOfQuerySet(models.QuerySet):
         return self.select_related("edition")
 
 
-class EditEditionQuerySet(models.QuerySet):
-    def applying(self, kind: str, day: datetime.date) -> EditEditionQuerySet:
-        """For each setting, the edition that governs a date of service: the latest one in
-        effect by then; before the first edition, the first one (its edits with their own
-        earlier effective dates are known to apply; see NcciEditQuerySet.as_of)."""
-        same = EditEdition.objects.filter(kind=kind, setting=OuterRef("setting"))
-        superseded = same.filter(
-            effective_date__gt=OuterRef("effective_date"), effective_date__lte=day
-        )
-        has_earlier = same.filter(effective_date__lt=OuterRef("effective_date"))
-        return self.filter(kind=kind).filter(
-            ~Exists(superseded), Q(effective_date__lte=day) | ~Exists(has_earlier)
-        )
-
-
 class EditEdition(models.Model):
     """One quarterly release of CMS edits for one setting: NCCI PTP version 30.1 for
     practitioners, effective 2024-04-01; the MUE values of 2024 Q2. Each release is a complete
@@ -384,8 +370,6 @@ class EditEdition(models.Model):
     # A checksum of the edits as last imported: importing the same lines again is then known
     # to change nothing without comparing millions of rows.
     digest = models.CharField(max_length=64, blank=True, editable=False)
-
-    objects = EditEditionQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "setting", "-effective_date"]
@@ -414,15 +398,35 @@ class NcciEditQuerySet(AsOfQuerySet):
         """Exactly the edits in force on a date of service: those of the edition that governs
         the date (rows an editor added have none and count by their dates alone), started by
         then (a row without its own effective date from its edition's start) and not deleted
-        before it."""
-        editions = EditEdition.objects.applying(EditEdition.Kind.NCCI_PTP, day).values("id")
+        before it.
+
+        The editions are chosen by two short hand-written subqueries: the claim check runs
+        this for every pair of codes, and composing the same with Exists() and OuterRef()
+        cost several times the query's own run time to compile."""
+        editions = connection.ops.quote_name(EditEdition._meta.db_table)
+        applying = RawSQL(EDITIONS_APPLYING.format(table=editions), [day, day])
+        started = RawSQL(f"SELECT id FROM {editions} WHERE effective_date <= %s", [day])
         return self.filter(
-            Q(edition__isnull=True) | Q(edition_id__in=editions),
+            Q(edition__isnull=True) | Q(edition_id__in=applying),
             Q(effective_date__lte=day)
-            | Q(effective_date__isnull=True, edition__isnull=True)
-            | Q(effective_date__isnull=True, edition__effective_date__lte=day),
+            | Q(effective_date__isnull=True)
+            & (Q(edition__isnull=True) | Q(edition_id__in=started)),
             Q(deletion_date__isnull=True) | Q(deletion_date__gte=day),
         )
+
+
+# For each setting, the NCCI edition that governs a date of service: the latest one in effect
+# by then; before the first edition, the first one (its edits with their own earlier effective
+# dates are known to apply; one without a date of its own counts from the edition's start).
+EDITIONS_APPLYING = """
+    SELECT e.id FROM {table} AS e WHERE e.kind = 'ncci-ptp'
+    AND NOT EXISTS (
+        SELECT 1 FROM {table} AS later WHERE later.kind = e.kind AND later.setting = e.setting
+        AND later.effective_date > e.effective_date AND later.effective_date <= %s)
+    AND (e.effective_date <= %s OR NOT EXISTS (
+        SELECT 1 FROM {table} AS earlier WHERE earlier.kind = e.kind
+        AND earlier.setting = e.setting AND earlier.effective_date < e.effective_date))
+"""
 
 
 class NcciEdit(models.Model):
