@@ -483,10 +483,11 @@ class NcciImporter(Importer):
             "column1, column2, prior_1996, effective_date, deletion_date, modifier_indicator, "
             "rationale"
         )
-        if not same:  # a new edition: all its rows, in one statement
+        if not same:  # a new edition: all its rows, in one statement, in the file's order
+            # (CMS sorts by pair, which keeps a code's edits together on disk)
             cursor.execute(
                 f"INSERT INTO {_table()} (edition_id, setting, {columns}) "
-                f"SELECT %s, %s, {columns} FROM {STAGING} ORDER BY column1, column2",
+                f"SELECT %s, %s, {columns} FROM {STAGING}",
                 [edition.pk, self.setting],
             )
             return

@@ -10,8 +10,9 @@ import pytest
 
 from bench.importers import real_data_dir
 from codes.demo import FIXTURES, load_demo
+from codes.knowledge import NCCI_PAIRS_SHOWN
 from codes.management.commands.cut_demo_slice import PARTS, demo_codes
-from codes.models import Code, MueValue, NcciEdit
+from codes.models import Code, EditEdition, MueValue, NcciEdit
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +94,20 @@ def test_a_date_of_service_before_the_edition_shows_none_of_its_undated_edits(cl
 
     assert "NCCI PTP v30.1" not in html
     assert "No NCCI procedure-to-procedure edits with 64494 are in force on Mar 29, 2024" in html
+
+
+def test_a_code_paired_with_thousands_lists_the_first_ones_and_counts_the_rest(client, demo):
+    edition = EditEdition.objects.get(kind="ncci-ptp")
+    shown_before = NcciEdit.objects.filter(column2="64494").count()
+    NcciEdit.objects.bulk_create(
+        NcciEdit(edition=edition, column1=f"Z{n:04d}", column2="64494", modifier_indicator="0")
+        for n in range(NCCI_PAIRS_SHOWN + 10 - shown_before)
+    )
+    client.force_login(make_user())
+
+    html = client.get("/cpt/64494/").content.decode()
+
+    table = html[html.index("64494 as column 2:") :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == NCCI_PAIRS_SHOWN + 1  # and the heading row
+    assert "10 more with 64494 as column 2 are in force" in html
