@@ -19,7 +19,6 @@ from codes.importers.base import (
     Importer,
     ImportFileError,
     ImportOptions,
-    SourceFile,
 )
 from codes.importers.cpt import CptImporter
 from codes.importers.gpci import GpciImporter, LocalityImporter
@@ -68,7 +67,8 @@ def import_bundle(
     """Import one file (or one bundle, for formats that come as several files). Nothing is
     written unless every line parsed; any error rolls the whole file back."""
     options = options or ImportOptions()
-    importer = FORMATS[format_name]([SourceFile.read(p) for p in paths], options, progress)
+    importer_class = FORMATS[format_name]
+    importer = importer_class(importer_class.open_sources(paths), options, progress)
     started_at, started = timezone.now(), time.perf_counter()
     with _no_cyclic_gc():
         importer.parse()
