@@ -7,6 +7,7 @@ listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -103,10 +104,8 @@ class ThrowawayPostgres:
             conn.execute(f'CREATE DATABASE "{self.database}"')
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.root, ignore_errors=True)
 
 
