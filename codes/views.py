@@ -9,15 +9,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from codes import page_cache
 from codes import search as case2code
 from codes.knowledge import date_of_service_parse, knowledge_build
 from codes.models import Code, CodeGroup, CodeSystem, Modifier
-from codes.normalize import BY_URL_PREFIX, code_key
+from codes.normalize import BY_URL_PREFIX
 from codes.pages import (
-    SECTION_TITLES,
     SECTION_TOC,
+    CodePage,
+    code_page_load,
+    fragment_render,
     near_matches,
-    related_codes,
     spelling_for_prefix,
 )
 
@@ -98,13 +100,18 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
         return _code_not_found(request, system_slug=spelling.slug, raw=code, malformed=True)
     if canonical != code:
         return _redirect_to_code(request, spelling.url_prefix, canonical)
-    found = Code.objects.for_page().filter(system__slug=spelling.slug, key=code_key(canonical))
-    code_obj = next(iter(found.order_by()[:1]), None)
-    if code_obj is None:
+    version = page_cache.data_version()
+    page = page_cache.part_get_or_build(
+        "code",
+        lambda: code_page_load(system_slug=spelling.slug, canonical=canonical),
+        version=version,
+        system=spelling.slug,
+        code=canonical,
+    )
+    if page is None:
         return _code_not_found(request, system_slug=spelling.slug, raw=canonical, malformed=False)
-    crumbs = CodeGroup.objects.chain_to(code_obj.group_id) if code_obj.group_id else []
-    if crumbs:
-        code_obj.group = crumbs[-1]  # with its parents linked: the sections walk them too
+    code_obj = page.code
+    # The metering decision is made here on every request, never cached.
     admission = request.quota.admit(code_id=code_obj.pk) if request.quota else None
     if admission is not None and admission.reason == "not_consumed" and request.method == "GET":
         # A prefetch may not spend a view, and a gate it carried would be shown on the real
@@ -116,23 +123,71 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
         )
     show_content = admission is None or admission.granted
     show_sections = show_content and request.user.is_authenticated
-    dos, dos_error = date_of_service_parse(raw=request.GET.get("dos"), today=timezone.localdate())
+    editor = request.user.is_staff
     context = {
         "code": code_obj,
         "system": code_obj.system,
-        "crumbs": crumbs,
-        "related": related_codes(code_obj),
+        "crumbs": page.crumbs,
+        "related": page.related,
+        "aside_html": page.aside_html,
         "admission": admission,
         "usage": admission.usage if admission else None,
         "show_content": show_content,
         "show_sections": show_sections,
-        "locked_section_titles": SECTION_TITLES,
         "section_toc": SECTION_TOC,
-        # Built only for a viewer who unlocked them: locked text never reaches the template.
-        "knowledge": knowledge_build(code=code_obj, dos=dos) if show_sections else None,
-        "dos_error": dos_error,
     }
+    # Parts with metered text are fetched only for a viewer who may read them.
+    if show_content:
+        context["descriptions_html"] = page_cache.part_get_or_build(
+            "descriptions",
+            lambda: fragment_render(
+                "codes/includes/descriptions.html", code=code_obj, editor=editor
+            ),
+            version=version,
+            code=code_obj.pk,
+            editor=editor,
+        )
+        context["sections_html"] = _sections_html(
+            request, page=page, version=version, editor=editor, unlocked=show_sections
+        )
     return render(request, "codes/code_detail.html", context)
+
+
+def _sections_html(
+    request: HttpRequest, *, page: CodePage, version: str, editor: bool, unlocked: bool
+) -> str:
+    """The sections below the descriptions: locked cards, or (for an account) all seven as of
+    the date of service. Every input they depend on is a keyword of the cache key."""
+    code = page.code
+    if not unlocked:
+        return page_cache.part_get_or_build(
+            "locked",
+            lambda: fragment_render(
+                "codes/includes/sections.html", code=code, editor=False, show_sections=False
+            ),
+            version=version,
+            code=code.pk,
+        )
+    today = timezone.localdate()
+    dos, dos_error = date_of_service_parse(raw=request.GET.get("dos"), today=today)
+    return page_cache.part_get_or_build(
+        "sections",
+        lambda: fragment_render(
+            "codes/includes/sections.html",
+            code=code,
+            editor=editor,
+            show_sections=True,
+            related=page.related,
+            knowledge=knowledge_build(code=code, dos=dos),
+            dos_error=dos_error,
+        ),
+        version=version,
+        code=code.pk,
+        dos=dos,
+        today=today,
+        dos_error=dos_error,
+        editor=editor,
+    )
 
 
 @require_safe
