@@ -35,6 +35,15 @@ def _system_or_404(prefix: str) -> CodeSystem:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
+    systems, featured = page_cache.part_get_or_build(
+        "home", _home_content, version=page_cache.data_version()
+    )
+    return render(request, "codes/home.html", {"systems": systems, "featured": featured})
+
+
+def _home_content() -> tuple[list[CodeSystem], list[Code]]:
+    # Counting every active code of every system is the home page's whole cost: done once
+    # per data version, not per visit.
     systems = CodeSystem.objects.annotate(
         active_codes=Count("codes", filter=Q(codes__status=Code.Status.ACTIVE))
     ).order_by("sort", "slug")  # an aggregate query drops Meta.ordering
@@ -43,7 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .filter(system__slug="cpt", key__in=["64494", "99213", "99214", "20610", "72148"])
         .order_by("key")
     )
-    return render(request, "codes/home.html", {"systems": systems, "featured": featured})
+    return list(systems), list(featured)
 
 
 @require_safe

@@ -121,3 +121,11 @@ def test_editor_links_stay_with_editors(client, facet_family):
     assert "Write one in admin" in client.get("/cpt/64494/").content.decode()
     client.force_login(make_user())
     assert "Write one in admin" not in client.get("/cpt/64494/").content.decode()
+
+
+def test_the_home_pages_counts_follow_a_new_code_at_once(client, facet_family):
+    from tests.factories import make_code
+
+    assert "6 active codes" in client.get("/").content.decode()
+    make_code("64495", system=facet_family["64494"].system)
+    assert "7 active codes" in client.get("/").content.decode()
