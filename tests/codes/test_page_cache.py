@@ -127,5 +127,5 @@ def test_the_home_pages_counts_follow_a_new_code_at_once(client, facet_family):
     from tests.factories import make_code
 
     assert "6 active codes" in client.get("/").content.decode()
-    make_code("64495", system=facet_family["64494"].system)
+    make_code("64499", system=facet_family["64494"].system)
     assert "7 active codes" in client.get("/").content.decode()
