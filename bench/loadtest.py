@@ -323,8 +323,8 @@ def outage(site: Site, *, seconds: float = 24, stop_at: float = 6, down_for: flo
     began = time.monotonic()
     thread.start()
     time.sleep(stop_at)
+    site.cluster.stop()  # returns once the server is down (a fast shutdown takes a moment)
     stopped = time.monotonic() - began
-    site.cluster.stop()
     health_down = []
     while time.monotonic() - began < stop_at + down_for:
         status, body, _ = fetch_sync(site.port, "/healthz")
@@ -426,6 +426,9 @@ def bad_input(site: Site) -> None:
     print(f"5xx: {run.server_errors()}")
     for r in [r for r in run.results if r.status >= 500][:10]:
         print("   ", r.status, r.path[:150])
+    # By now each worker has served tens of thousands of requests (rates, load, outage, corpus).
+    sizes = ", ".join(f"{mb:.0f} MB" for mb in worker_rss_mb(site))
+    print(f"worker memory after the corpus (well past 10,000 requests each): {sizes}")
 
 
 def sweep(site: Site, *, requests: int) -> None:
