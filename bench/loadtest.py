@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -144,6 +145,7 @@ class Site:
     def close(self) -> None:
         self.server.stop()
         self.cluster.destroy()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # --- What clients ask for ---------------------------------------------------------------------
