@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from casepilot.health import healthz
 from codes import search_views, sitemaps
 from codes.urls import alias_patterns
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("casepilot/", include("assistant.urls")),
     path("sitemap.xml", sitemaps.index, name="sitemap_index"),
     path("sitemap-<slug:section>.xml", sitemaps.section, name="sitemap_section"),
+    path("healthz", healthz, name="healthz"),
     path("robots.txt", search_views.robots_txt, name="robots_txt"),
     path("careers/", include("careers.urls")),
     path("", include("codes.urls")),

@@ -29,6 +29,7 @@ from codes.importers.ncci import NcciImporter
 from codes.importers.pfs import PfsImporter
 from codes.importers.progress import SILENT, ProgressFactory
 from codes.models import ImportRun
+from codes.page_cache import data_version_bump
 
 VACUUM_AFTER_ROWS = 5000
 
@@ -80,6 +81,8 @@ def import_bundle(
             raise ImportFileError(
                 importer.label, f"the database refused the data ({' '.join(str(exc).split())})"
             ) from exc
+    if run is not None:
+        data_version_bump()  # bulk writes send no signals: retire cached page parts here
     if run is not None and run.added + run.updated >= VACUUM_AFTER_ROWS:
         _vacuum(importer)
     return ImportOutcome(importer, run, time.perf_counter() - started)
