@@ -28,7 +28,10 @@ setup: install
 	$(DEV_ENV) $(PY) manage.py createcachetable
 	$(DEV_ENV) $(PY) manage.py load_demo
 
+# The mail queue's worker runs beside the server and stops with it (Ctrl-C or any exit).
 run: setup
+	@$(DEV_ENV) $(PY) manage.py runmailer_pg & mailer=$$!; \
+	trap 'kill $$mailer 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

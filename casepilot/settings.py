@@ -110,10 +110,12 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "mailer",
     "accounts",
     "codes",
     "claims",
     "assistant",
+    "careers",
 ]
 
 MIDDLEWARE = [
@@ -277,19 +279,32 @@ CASEPILOT_LLM_MODEL = env_str("CASEPILOT_LLM_MODEL")
 CASEPILOT_LLM_API_KEY = env_str("CASEPILOT_LLM_API_KEY")
 CASEPILOT_LLM_TIMEOUT = env_int("CASEPILOT_LLM_TIMEOUT", 15, minimum=1)
 
+# --- CareerCenter (job pages are free: none of its URL names is metered) --------------------
+
+CAREERS_JOBS_PER_PAGE = env_int("CAREERS_JOBS_PER_PAGE", 20, minimum=1)
+
 # --- Email ----------------------------------------------------------------------------------
 
+# Every message goes into a queue in the database (django-mailer) and leaves through the real
+# backend below when the queue worker sends it (`manage.py runmailer_pg`, or `send_mail` from
+# cron): a slow or failing SMTP server never holds up a page, and mail written in a transaction
+# is queued only if the transaction commits.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CasePilot <no-reply@casepilot.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    MAILER_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    MAILER_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = "mailer.backend.DbBackend" if env_bool("MAIL_QUEUE", True) else MAILER_EMAIL_BACKEND
+# Workers on several servers share the queue through row locks in Postgres, not a lock file.
+MAILER_USE_FILE_LOCK = False
+MAILER_EMPTY_QUEUE_SLEEP = env_int("MAILER_EMPTY_QUEUE_SLEEP", 30, minimum=1)
+MAILER_EMAIL_MAX_DEFERRED = env_int("MAILER_EMAIL_MAX_DEFERRED", 10, minimum=1)
 
 # --- Internationalisation -------------------------------------------------------------------
 

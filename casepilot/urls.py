@@ -20,6 +20,7 @@ urlpatterns = [
     path("sitemap.xml", sitemaps.index, name="sitemap_index"),
     path("sitemap-<slug:section>.xml", sitemaps.section, name="sitemap_section"),
     path("robots.txt", search_views.robots_txt, name="robots_txt"),
+    path("careers/", include("careers.urls")),
     path("", include("codes.urls")),
     *alias_patterns,
 ]

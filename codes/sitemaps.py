@@ -1,4 +1,5 @@
-"""sitemap.xml: every active code page, the browse pages, split into files of at most 50,000 URLs.
+"""sitemap.xml: every active code page, the browse pages and the listed jobs, split into files
+of at most 50,000 URLs.
 
 The sections are django.contrib.sitemaps Sitemaps (items, location, lastmod, limit, paginator).
 Their files are written here as plain XML: Django's sitemap template takes seconds over 50,000
@@ -84,9 +85,12 @@ class BrowseSitemap(SiteUrlSitemap):
 
 def sitemaps_all() -> dict[str, SiteUrlSitemap]:
     """Sections by name, as they appear in sitemap-<name>.xml."""
+    from careers.sitemaps import JobSitemap  # careers builds on this module's SiteUrlSitemap
+
     return {
         "browse": BrowseSitemap(),
         **{spelling.url_prefix: CodeSitemap(slug) for slug, spelling in SYSTEMS.items()},
+        "careers": JobSitemap(),
     }
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from accounts.models import Plan, User
+from careers.models import Job
 from codes.models import Code, CodeGroup, CodeSystem
 from codes.normalize import canonical_code
 
@@ -112,3 +116,33 @@ def make_user(
 
 def make_plan(*, views: int | None = None, slug: str = "professional") -> Plan:
     return Plan.objects.create(slug=slug, name=slug.title(), views_per_period=views)
+
+
+def make_job(**fields) -> Job:
+    """A published, open, remote CPC job unless told otherwise."""
+    now = timezone.now()
+    values = {
+        "title": "Remote Professional Fee Coder",
+        "employer_name": "Testwood Clinic",
+        "employer_website": "https://testwood.example",
+        "city": "Columbus",
+        "state": "OH",
+        "arrangement": "remote",
+        "employment_type": "full-time",
+        "setting": "pro-fee",
+        "specialties": ["orthopedics"],
+        "credentials_required": ["CPC"],
+        "experience_years": 2,
+        "pay_min": Decimal("25.00"),
+        "pay_max": Decimal("30.00"),
+        "pay_period": "hour",
+        "description": "Code **office visits** and surgery.",
+        "apply_url": "https://testwood.example/apply",
+        "status": Job.Status.PUBLISHED,
+        "posted_at": now - datetime.timedelta(days=1),
+        "valid_through": now.date() + datetime.timedelta(days=30),
+    }
+    values.update(fields)
+    job = Job(**values)
+    job.save()
+    return job
