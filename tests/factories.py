@@ -149,11 +149,12 @@ def make_job(**fields) -> Job:
 
 
 def make_consultant(email: str | None = None, **fields) -> User:
-    """A staff account in the Consultants group (made by consult's data migration)."""
+    """A staff account in the Consultants group."""
     from django.contrib.auth.models import Group
 
+    # consult's data migration makes the group; a transactional test's flush removes it.
     user = make_user(email, is_staff=True, **fields)
-    user.groups.add(Group.objects.get(name="Consultants"))
+    user.groups.add(Group.objects.get_or_create(name="Consultants")[0])
     return user
 
 
