@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
+from django.core.management import call_command
 
 from codes.models import Code
 from tests.factories import make_code, make_group, make_system
@@ -64,3 +66,17 @@ def many_codes(cpt) -> list[Code]:
     """Ten plain codes in one range, for spending several views."""
     group = make_group(cpt, title="Office visits", code_from="99202", code_to="99215")
     return [make_code(f"992{n:02d}", system=cpt, group=group) for n in range(2, 12)]
+
+
+@pytest.fixture
+def mail_queue(settings):
+    """Mail goes through the real queue (django-mailer); `flush()` runs the worker once and
+    returns what left, as the locmem outbox holds it."""
+    settings.EMAIL_BACKEND = "mailer.backend.DbBackend"
+    settings.MAILER_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    def flush() -> list:
+        call_command("send_mail", verbosity=0)
+        return mail.outbox
+
+    return flush
