@@ -94,6 +94,7 @@ def _threads(request: HttpRequest):
 
 @login_required
 @require_safe
+@never_cache
 def thread_list(request: HttpRequest) -> HttpResponse:
     mine = (
         Consultation.objects.filter(user=request.user)

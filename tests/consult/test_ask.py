@@ -186,3 +186,57 @@ def test_bad_input_is_a_form_error_never_a_500(asker_client, facet_family, field
     html = response.content.decode()
     assert 'class="field field--error"' in html or 'class="form-errors" role="alert"' in html
     assert not Consultation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_racing_in_two_threads_stores_one_consultation(facet_family):
+    import threading
+
+    from django.db import connection
+
+    from consult.rules import codes_check, consultation_ask
+
+    user = make_user()
+    token = uuid.uuid4()
+    fields = {
+        "subject": "Twice",
+        "question": "Can I bill 64494 twice?",
+        "date_of_service": None,
+        "payer": "medicare",
+        "specialty": "Pain management",
+        "place_of_service": "office",
+    }
+    barrier = threading.Barrier(2)
+    found: list[int] = []
+
+    def ask() -> None:
+        try:
+            barrier.wait()
+            asked = consultation_ask(
+                user=user, token=token, fields=fields, codes=codes_check(raw="64494")
+            )
+            found.append(asked.consultation.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 2 and found[0] == found[1]
+    assert Consultation.objects.count() == 1
+    assert Meter.objects.get(resource="consultations").used == 1
+
+
+def test_the_ask_page_and_thread_keep_to_a_query_budget(
+    asker_client, facet_family, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        asker_client.get(URL)
+    asker_client.post(URL, ask_data())
+    consultation = Consultation.objects.get()
+    with django_assert_max_num_queries(12):
+        asker_client.get(consultation.get_absolute_url())
+    with django_assert_max_num_queries(8):
+        asker_client.get("/account/consultations/")

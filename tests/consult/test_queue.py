@@ -169,3 +169,12 @@ def test_a_consultation_only_overdue_while_waiting(db):
     waiting = make_consultation(due_at=past)
     make_consultation(due_at=past, status="answered")
     assert list(Consultation.objects.overdue()) == [waiting]
+
+
+def test_the_queue_keeps_to_a_query_budget(client, consultant, django_assert_max_num_queries):
+    for n in range(15):
+        make_consultation(subject=f"Question {n}")
+    client.force_login(consultant)
+    with django_assert_max_num_queries(8):
+        response = client.get(QUEUE)
+    assert response.content.decode().count("Claim<span") == 15
