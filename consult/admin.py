@@ -44,9 +44,7 @@ class ConsultationAdmin(admin.ModelAdmin):
     search_fields = ["subject", "user__email"]
     date_hierarchy = "created_at"
     raw_id_fields = ["user", "claimed_by"]
-    autocomplete_fields = []
     readonly_fields = ["public_id", "token", "instant_answer", "created_at"]
-    filter_horizontal = []
     exclude = ["codes"]
     inlines = [AnswerInline]
 
