@@ -148,9 +148,10 @@ def test_guest_review_query_count(client, facet_family, django_assert_max_num_qu
 
 
 def test_account_first_view_query_count(client, facet_family, django_assert_max_num_queries):
-    # an account also gets the seven knowledge sections: 14 queries in all
+    # an account also gets the seven knowledge sections, and the CasePilot box its count of
+    # questions left: 15 queries in all
     client.force_login(make_user())
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert client.get("/cpt/64493/").status_code == 200
 
 
@@ -205,8 +206,9 @@ def test_a_large_family_shows_a_window_around_the_code_and_links_the_group(clien
 
 
 def test_a_large_family_costs_no_extra_query(client, big_range, django_assert_max_num_queries):
-    # code, its tree, related codes, metering, new session: as for any code page
-    with django_assert_max_num_queries(5):
+    # code, its tree, related codes, metering, new session, the CasePilot box's questions left:
+    # as for any code page
+    with django_assert_max_num_queries(6):
         client.get("/cpt/20015/")
 
 

@@ -175,12 +175,13 @@ def test_an_account_without_views_left_gets_no_section_text(member, knowledge, s
 
 
 @pytest.mark.parametrize("visit", ["first view, which spends one", "a re-read"])
-def test_the_full_page_stays_within_fourteen_queries(
+def test_the_full_page_stays_within_fifteen_queries(
     member, knowledge, visit, django_assert_max_num_queries
 ):
     if visit == "a re-read":
         member.get("/cpt/64494/")
-    with django_assert_max_num_queries(14):
+    # 14, and the CasePilot box's count of questions left
+    with django_assert_max_num_queries(15):
         response = member.get("/cpt/64494/")
     assert SECTION_TEXT["payment"] in response.content.decode()
 

@@ -30,6 +30,7 @@ def test_the_index_lists_one_sitemap_per_section(client, facet_family):
         "https://casepilot.example/sitemap-cpt.xml",
         "https://casepilot.example/sitemap-hcpcs.xml",
         "https://casepilot.example/sitemap-icd-10-cm.xml",
+        "https://casepilot.example/sitemap-careers.xml",
     ]
 
 
