@@ -384,7 +384,7 @@ def guest_merge_into_account(*, session, user, now: datetime.datetime | None = N
     return carried
 
 
-# --- Other allowances: claim checks, questions (and, in time, consultations) ----------------------
+# --- Other allowances: claim checks, questions, consultations ---------------------------------
 
 # The resources metered on the same `accounts_meter` rows as code pages, each with its own
 # period and numbers (settings.QUOTA_RESOURCES). Staff are always unlimited.
@@ -665,3 +665,27 @@ def usage_prune(*, now: datetime.datetime | None = None) -> dict[str, int]:
         "guest_addresses": GuestAddressUse.objects.filter(day__lt=today).delete()[0],
         "sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
     }
+
+
+# --- CaseConsultant consultations ------------------------------------------------------------
+
+
+def consultation_allowance(*, user) -> Allowance:
+    return allowance_for(resource="consultations", user=user)
+
+
+def consultation_spend(*, user, now: datetime.datetime | None = None) -> Spend:
+    """Spend one consultation for a verified account (guests and unverified accounts have none:
+    they register or verify first). Call it in the transaction that stores the question, so a
+    question that is not stored gives its consultation back."""
+    allowance = consultation_allowance(user=user)
+    if allowance.kind == "guest" or not allowance.verified:
+        start, end = period_bounds(now=now or timezone.now(), period=allowance.period)
+        return Spend(False, allowance, 0, start, end)
+    return resource_spend(allowance=allowance, subject=f"u:{user.pk}", user_id=user.pk, now=now)
+
+
+def consultation_usage(*, user, now: datetime.datetime | None = None) -> Spend:
+    allowance = consultation_allowance(user=user)
+    subject = f"u:{user.pk}" if user is not None and user.is_authenticated else None
+    return resource_usage(allowance=allowance, subject=subject, now=now)

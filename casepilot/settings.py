@@ -6,6 +6,7 @@ Every variable is listed, with its default, in `.env.example`.
 from __future__ import annotations
 
 import os
+import zoneinfo
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -116,6 +117,7 @@ INSTALLED_APPS = [
     "claims",
     "careers",
     "assistant",
+    "consult",
 ]
 
 MIDDLEWARE = [
@@ -279,6 +281,27 @@ QUOTA_RESOURCES = {
 # --- CareerCenter (job pages are free: none of its URL names is metered) --------------------
 
 CAREERS_JOBS_PER_PAGE = env_int("CAREERS_JOBS_PER_PAGE", 20, minimum=1)
+# CaseConsultant: questions answered by certified coders. Guests register; a free (verified)
+# account gets one a month, a paid plan QUOTA_CONSULTATIONS_PAID, staff are unlimited.
+QUOTA_RESOURCES["consultations"] = {
+    "period": env_choice("QUOTA_CONSULTATIONS_PERIOD", "month", {"month", "week", "day"}),
+    "guest": 0,
+    "free": env_int("QUOTA_CONSULTATIONS_FREE", 1),
+    "paid": env_int("QUOTA_CONSULTATIONS_PAID", 10),
+}
+
+# --- CaseConsultant turnaround ------------------------------------------------------------
+
+# Business days (Monday to Friday, in CONSULT_TIME_ZONE) a consultant has to answer.
+CONSULT_TURNAROUND_PAID = env_int("CONSULT_TURNAROUND_PAID", 1, minimum=1)
+CONSULT_TURNAROUND_FREE = env_int("CONSULT_TURNAROUND_FREE", 2, minimum=1)
+CONSULT_TIME_ZONE = env_str("CONSULT_TIME_ZONE", "America/New_York")
+try:
+    zoneinfo.ZoneInfo(CONSULT_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"CONSULT_TIME_ZONE {CONSULT_TIME_ZONE!r} is not a time zone."
+    ) from None
 
 # --- CasePilot's optional language model -------------------------------------------------------
 

@@ -15,6 +15,7 @@ admin.site.index_title = "Content and accounts"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("consult.urls")),  # /consult/… and /account/consultations/…
     path("account/", include("accounts.urls")),
     path("claim-check/", include("claims.urls")),
     path("casepilot/", include("assistant.urls")),
