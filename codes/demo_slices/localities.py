@@ -1,15 +1,11 @@
 """`fixtures/localities.json`: every Medicare locality with its GPCIs and counties, cut from
 Addendum E (`gpci/GPCI2025.csv`, `gpci/GPCI2026.csv`) and the counties file
 (`gpci/25LOCCO1.csv`) by the importers' own parsers, so the demo's locality picker and its
-payments are the published figures.
-
-    from codes.demo_slices.localities import cut_localities
-    cut_localities(data_dir=Path("../shared/data"), out=Path("fixtures/localities.json"))
+payments are the published figures. One of the parts `manage.py cut_demo_slice` writes.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from codes.importers.base import ImportOptions, SourceFile
@@ -26,8 +22,9 @@ def _parsed(importer: type[GpciImporter] | type[LocalityImporter], path: Path):
     return parser
 
 
-def cut_localities(*, data_dir: Path, out: Path) -> int:
-    """Write the localities of the real files to `out`; returns how many were written."""
+def cut_localities(data_dir: Path, codes: set[str]) -> dict:
+    """Every locality of the real files with its GPCIs of each year and its counties (the
+    same for every demo code, so `codes` is not needed)."""
     counties = _parsed(LocalityImporter, data_dir / COUNTIES_FILE)
     localities: dict[tuple[str, str], dict[str, object]] = {}
     editions = []
@@ -57,5 +54,4 @@ def cut_localities(*, data_dir: Path, out: Path) -> int:
         + f"; counties from {counties.edition} ({Path(COUNTIES_FILE).name})",
         "localities": list(localities.values()),
     }
-    out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return len(localities)
+    return data

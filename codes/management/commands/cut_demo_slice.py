@@ -1,11 +1,12 @@
 """Cut the demo's facts from the real published files: the NCCI edits, MUE values and fee
-schedule lines of the codes the demo describes, each with its edition, written into
-fixtures/ so that `load_demo` shows published rows and nothing written from memory.
+schedule lines (2023 and 2025) of the codes the demo describes, and every Medicare locality
+with its GPCIs, each with its edition, written into fixtures/ so that `load_demo` shows
+published rows and nothing written from memory.
 
     manage.py cut_demo_slice --data ../shared/data
 
 Each part reads its file with the importer of its format (the same checks, the same column
-meanings). To add a part (a newer PFS release, GPCIs), add an entry to PARTS.
+meanings). To add a part (a newer PFS release or GPCI year), add an entry to PARTS.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from codes.demo import FIXTURES, SYSTEM_FILES
+from codes.demo_slices.localities import cut_localities
 from codes.importers.base import ImportOptions, SourceFile
 from codes.importers.mue import MueImporter
 from codes.importers.ncci import NcciImporter
@@ -35,8 +37,8 @@ PARTNERS = ("76942", "77002", "77003", "77012")
 @dataclass(frozen=True)
 class Part:
     fixture: str  # file in fixtures/
-    source: str  # path inside the data folder
-    cut: Callable[[Path, set[str]], dict]
+    source: str  # path inside the data folder: a file, or "" for a part that reads several
+    cut: Callable[[Path, set[str]], dict]  # (that file, or the data folder; the demo codes)
 
 
 def demo_codes(directory: Path = FIXTURES) -> set[str]:
@@ -140,6 +142,8 @@ PARTS = (
     Part("ncci.json", "ncci/ptp-practitioner-2024q2-v301r0.tsv.gz", cut_ncci),
     Part("mue.json", "mue/mue-practitioner-2024q2.csv", cut_mue),
     Part("rvu.json", "pfs/PPRRVU23_JAN.csv", cut_rvu),
+    Part("rvu2025.json", "pfs/PPRRVU25_JAN1.csv", cut_rvu),
+    Part("localities.json", "", cut_localities),
 )
 
 
@@ -159,7 +163,8 @@ def _edition(kind: str, setting: str, version: str, effective) -> dict:
 
 class Command(BaseCommand):
     help = (
-        "Cut the demo's NCCI edits, MUE values and PFS lines from the real published files "
+        "Cut the demo's NCCI edits, MUE values, PFS lines and localities from the real published "
+        "files "
         "into fixtures/ (" + ", ".join(part.fixture for part in PARTS) + ")."
     )
 
@@ -183,6 +188,10 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: no such file")
             data = part.cut(path, codes)
             target = out / part.fixture
-            target.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", "utf-8")
-            count = len(data.get("rows", data.get("lines", [])))
-            self.stdout.write(f"{target.name}: {count} rows from {path.name}")
+            target.write_text(fixture_text(data), "utf-8")
+            count = len(data.get("rows", data.get("lines", data.get("localities", []))))
+            self.stdout.write(f"{target.name}: {count} rows from {part.source or path}")
+
+
+def fixture_text(data: dict) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"

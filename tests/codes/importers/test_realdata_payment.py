@@ -7,9 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from codes.demo import FIXTURES
-from codes.demo_slices.fee_schedule import cut_fee_schedule
-from codes.demo_slices.localities import cut_localities
 from codes.models import Gpci, Locality, RvuLine
 from codes.payment import PriceRequest, locality_find, price_line, price_lines
 
@@ -102,11 +99,3 @@ def test_modifier_rules_on_the_real_2025_rows(payment_files):
     assert pa.facility.participating == Decimal("171.04")  # × 0.136 = 171.0377
     office = price_line(PriceRequest("99214", ("62",)), day=DAY_2025, locality=None)
     assert "co-surgery indicator 0" in office.refusal
-
-
-def test_the_demo_slices_are_what_the_cutting_code_makes_of_the_real_files(real_data, tmp_path):
-    for cut, name in ((cut_localities, "localities.json"), (cut_fee_schedule, "rvu2025.json")):
-        cut(data_dir=real_data, out=tmp_path / name)
-        assert (tmp_path / name).read_text(encoding="utf-8") == (FIXTURES / name).read_text(
-            encoding="utf-8"
-        ), name
