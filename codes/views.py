@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts import mycodes
+from casepilot.structured import json_ld
 from codes import search as case2code
 from codes.knowledge import date_of_service_parse, knowledge_build
 from codes.models import Code, CodeGroup, CodeSystem, Locality, Modifier
@@ -29,6 +31,7 @@ from codes.pages import (
     spelling_for_prefix,
 )
 from codes.payment import locality_find, locality_search
+from codes.structured import medical_code
 
 MODIFIER_SHAPE = re.compile(r"[A-Za-z0-9]{2}")
 
@@ -154,6 +157,9 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
         # Where choosing a locality returns to: this page on this date of service.
         "payment_next": request.path
         + (f"?dos={dos.isoformat()}" if request.GET.get("dos") else ""),
+        "structured_data": json_ld(medical_code(code_obj)),
+        # This viewer's star and note, one query for an account (none for a guest).
+        "my_code": mycodes.my_code_for(user=request.user, code_id=code_obj.pk),
     }
     return render(request, "codes/code_detail.html", context)
 

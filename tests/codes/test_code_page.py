@@ -148,9 +148,10 @@ def test_guest_review_query_count(client, facet_family, django_assert_max_num_qu
 
 
 def test_account_first_view_query_count(client, facet_family, django_assert_max_num_queries):
-    # an account also gets the seven knowledge sections and CasePilot's questions left: 15
+    # an account also gets the seven knowledge sections, CasePilot's questions left, and its
+    # own star and note (one row): 16
     client.force_login(make_user())
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         assert client.get("/cpt/64493/").status_code == 200
 
 
