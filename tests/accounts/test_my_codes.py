@@ -357,9 +357,7 @@ def test_a_descriptor_cannot_close_the_medical_code_block(client, cpt):
 # --- Query budget -------------------------------------------------------------------------------
 
 
-def test_the_star_and_note_cost_an_account_one_query(
-    client, facet_family, django_assert_num_queries
-):
+def test_the_star_and_note_cost_an_account_one_query_and_a_guest_none(client, facet_family):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -373,4 +371,18 @@ def test_the_star_and_note_cost_an_account_one_query(
     client.logout()
     with CaptureQueriesContext(connection) as queries:
         client.get("/cpt/64494/")
+    assert not [q for q in queries.captured_queries if '"accounts_mycode"' in q["sql"]]
+
+
+def test_stars_in_search_results_cost_an_account_one_query_and_a_guest_none(client, facet_family):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_user())
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/search/", {"q": "6449"})
+    assert len([q for q in queries.captured_queries if '"accounts_mycode"' in q["sql"]]) == 1
+    client.logout()
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/search/", {"q": "6449"})
     assert not [q for q in queries.captured_queries if '"accounts_mycode"' in q["sql"]]
