@@ -112,9 +112,11 @@ def my_code_edit(request: HttpRequest, code_id: int) -> HttpResponse:
                 mycodes.note_save(user=request.user, code=code, text=note_form.cleaned_data["note"])
                 messages.success(request, f"Your note on {code.code} is saved.")
                 return redirect(_back(request, code.get_absolute_url()))
-        elif part == "tags" and mine and mine.starred:
+        elif part == "tags":
             tags_form = TagsForm(request.POST)
-            if tags_form.is_valid():
+            if not (mine and mine.starred):
+                tags_form.add_error(None, "Tags belong to favourites: star the code first.")
+            elif tags_form.is_valid():
                 mycodes.tags_set(
                     user=request.user, code_id=code.pk, tags=tags_form.cleaned_data["tags"]
                 )

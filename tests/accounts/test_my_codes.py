@@ -140,6 +140,16 @@ def test_a_tag_over_forty_characters_is_a_form_error(client, facet_family):
     assert MyCode.objects.get(user=user).tags == []
 
 
+def test_tagging_a_code_that_is_not_a_favourite_says_to_star_it_first(client, facet_family):
+    client.force_login(make_user())
+    response = client.post(
+        f"/account/codes/{facet_family['64494'].pk}/", {"part": "tags", "tags": "spine"}
+    )
+    assert response.status_code == 400
+    assert "star the code first" in response.content.decode()
+    assert not MyCode.objects.exists()
+
+
 # --- Notes --------------------------------------------------------------------------------------
 
 
