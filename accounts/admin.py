@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import GuestAddressUse, Meter, Plan, Unlock, User
+from accounts.models import GuestAddressUse, Meter, MyCode, Plan, Unlock, User
 
 
 @admin.register(Plan)
@@ -60,3 +60,14 @@ class GuestAddressUseAdmin(admin.ModelAdmin):
     list_display = ("address", "day", "unlocks")
     list_filter = ("day",)
     search_fields = ("address",)
+
+
+@admin.register(MyCode)
+class MyCodeAdmin(admin.ModelAdmin):
+    """Notes are private: the admin is the one place staff may read them (support, law)."""
+
+    list_display = ("user", "code", "starred", "position", "note_updated_at")
+    list_filter = ("starred",)
+    search_fields = ("user__email", "code__key")
+    list_select_related = ("user", "code")
+    raw_id_fields = ("user", "code")

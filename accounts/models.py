@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -170,3 +171,42 @@ class GuestAddressUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} {self.day}: {self.unlocks}"
+
+
+class MyCodeQuerySet(models.QuerySet["MyCode"]):
+    def favourites(self) -> MyCodeQuerySet:
+        return self.filter(starred=True).order_by("position", "pk")
+
+    def with_note(self) -> MyCodeQuerySet:
+        return self.exclude(note="")
+
+
+class MyCode(models.Model):
+    """One code an account keeps: starred as a favourite (with its tags and place in the
+    list), a private note, or both.
+
+    Favourite and note share a row so that a code page learns both in one query. A row that
+    is neither starred nor noted is deleted (rules: accounts/mycodes.py).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="my_codes")
+    code = models.ForeignKey("codes.Code", on_delete=models.CASCADE, related_name="+")
+    starred = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0, help_text="Order in the favourites list.")
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    note = models.TextField(blank=True, help_text="Private to the account; plain text.")
+    note_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MyCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "my code"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code"], name="mycode_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "starred", "position"], name="mycode_list")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.code_id}"

@@ -336,7 +336,7 @@ def unlocked_codes(*, viewer: Viewer, now: datetime.datetime | None = None):
     return (
         Unlock.objects.filter(subject=viewer.subject, period_start=start)
         .select_related("code__system")
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")  # pk settles unlocks made in one transaction
     )
 
 

@@ -1,16 +1,12 @@
 """Google-for-Jobs structured data: a schema.org JobPosting for a listed job.
 
-The JSON goes into a `<script type="application/ld+json">` data block (data, not code: the
-CSP does not apply to it). `<`, `>` and `&` are written as \\u escapes, as Django's json_script
-does, so no text a poster wrote can close the element.
+It is written into the page by casepilot.structured.json_ld, which escapes it so that no text
+a poster wrote can close the element.
 """
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
-from django.utils.safestring import SafeString, mark_safe
 
 from careers.choices import Arrangement, EmploymentType, PayPeriod
 from careers.models import Job
@@ -21,7 +17,6 @@ EMPLOYMENT_TYPES = {
     EmploymentType.CONTRACT: "CONTRACTOR",
     EmploymentType.PER_DIEM: "PER_DIEM",
 }
-JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 def job_posting(job: Job) -> dict[str, object]:
@@ -89,10 +84,3 @@ def job_posting(job: Job) -> dict[str, object]:
     else:
         data["jobLocation"] = place
     return data
-
-
-def json_ld(data: dict[str, object]) -> SafeString:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return mark_safe(  # noqa: S308 — escaped above: nothing in it can end the element
-        f'<script type="application/ld+json">{text.translate(JSON_SCRIPT_ESCAPES)}</script>'
-    )

@@ -24,7 +24,8 @@ from careers import alerts, postings
 from careers.forms import JobForm, RejectForm
 from careers.listing import SORTS, JobFilters, board_page
 from careers.models import Job, JobAlert, SavedJob
-from careers.structured import job_posting, json_ld
+from careers.structured import job_posting
+from casepilot.structured import json_ld
 
 MAX_PAGE = 10_000
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from accounts import mycodes
 from codes import search as case2code
 from codes.models import CodeSystem
 from codes.search import QueryRejected
@@ -52,6 +53,10 @@ def search(request: HttpRequest) -> HttpResponse:
         "systems": _systems(),
         "page_query": urlencode(params),
         "all_statuses_query": urlencode({**params, "status": "all"}),
+        # The account's stars among these results: one query, none for a guest.
+        "starred": mycodes.starred_ids(
+            user=request.user, code_ids=[hit.pk for hit in outcome.hits]
+        ),
     }
     return render(request, "codes/search.html", context, status=404 if outcome.past_end else 200)
 

@@ -19,6 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts import mycodes
+from casepilot.structured import json_ld
 from codes import page_cache
 from codes import search as case2code
 from codes.knowledge import date_of_service_parse, knowledge_build
@@ -33,6 +35,7 @@ from codes.pages import (
     spelling_for_prefix,
 )
 from codes.payment import locality_find, locality_search
+from codes.structured import medical_code
 
 MODIFIER_SHAPE = re.compile(r"[A-Za-z0-9]{2}")
 
@@ -155,6 +158,9 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
         "show_content": show_content,
         "show_sections": show_sections,
         "section_toc": SECTION_TOC,
+        "structured_data": json_ld(medical_code(code_obj)),
+        # This viewer's star and note, one query for an account (none for a guest).
+        "my_code": mycodes.my_code_for(user=request.user, code_id=code_obj.pk),
     }
     # Parts with metered text are fetched only for a viewer who may read them.
     if show_content:

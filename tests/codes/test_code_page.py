@@ -149,18 +149,20 @@ def test_guest_review_query_count(client, facet_family, django_assert_max_num_qu
 
 def test_account_first_view_query_count(client, facet_family, django_assert_max_num_queries):
     # an account also gets the seven knowledge sections, and the page reads the data version
-    # of its cached parts, and CasePilot's questions left: 16 queries while nothing is cached
+    # of its cached parts, CasePilot's questions left and its own star and note: 17 queries
+    # while nothing is cached
     client.force_login(make_user())
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert client.get("/cpt/64493/").status_code == 200
 
 
-def test_account_re_read_costs_five_queries(client, facet_family, django_assert_num_queries):
-    # the session, the account, the data version, the metering decision and CasePilot's
-    # questions left: every part of the page is cached, the decisions never are
+def test_account_re_read_costs_six_queries(client, facet_family, django_assert_num_queries):
+    # the session, the account, the data version, the metering decision, CasePilot's
+    # questions left and the viewer's own star and note: every part of the page is cached,
+    # what is the viewer's own never is
     client.force_login(make_user())
     client.get("/cpt/64493/")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get("/cpt/64493/")
     assert "Official descriptor of 64493" in response.content.decode()
     assert response["Cache-Control"] == "private, no-store"
