@@ -12,12 +12,15 @@ DAY = datetime.date(2026, 6, 1)
 
 @pytest.mark.django_db
 def test_ptp_edits_with_finds_a_code_in_either_column_and_keeps_to_the_limit(demo) -> None:
+    # The demo's edits are the NCCI v30.1 rows of its codes (fixtures/ncci.json): 64493 is
+    # column 1 of 14 active edits and column 2 of 7.
     edits = ptp_edits_with("64493", day=DAY, limit=50)
-    assert {"77003", "20552", "96372"} <= {edit.column2 for edit in edits}
-    assert all(edit.column1 == "64493" for edit in edits)
-    assert {(e.column1, e.column2) for e in ptp_edits_with("99211", day=DAY)} == {
-        ("96372", "99211")
-    }
+    assert {"77003", "20610", "96372"} <= {e.column2 for e in edits if e.column1 == "64493"}
+    assert {"64633", "64635"} <= {e.column1 for e in edits if e.column2 == "64493"}
+    assert len(edits) == 21
+    first = ptp_edits_with("64493", day=DAY, limit=5)
+    assert len(first) == 5 and all(edit.column1 == "64493" for edit in first)
+    assert all("99211" in (e.column1, e.column2) for e in ptp_edits_with("99211", day=DAY))
     bypassable = ptp_edits_with("64493", day=DAY, indicator="1", limit=2)
     assert len(bypassable) == 2 and {e.modifier_indicator for e in bypassable} == {"1"}
 
