@@ -77,6 +77,8 @@ def member(client):
     """A client logged in as a verified free account."""
     client.force_login(make_user())
     return client
+
+
 # --- The claim check's worked examples: real CMS rows cut from ../shared/data ----------------
 
 # The codes of the worked examples in the claim check issue.

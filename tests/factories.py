@@ -207,6 +207,8 @@ def make_locality(mac: str = "13202", number: str = "01", *, years=(2025, 2026))
             notes=row.get("notes", []),
         )
     return locality
+
+
 def make_job(**fields) -> Job:
     """A published, open, remote CPC job unless told otherwise."""
     now = timezone.now()
