@@ -12,7 +12,7 @@ DEV_ENV := DEBUG=1
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-4a7c1e9b2f} HTTPS=0 \
 	SITE_URL=$${SITE_URL:-http://127.0.0.1:8000}
 
-.PHONY: install setup run test lint format bench clean-db
+.PHONY: install setup run test lint format bench loadtest clean-db
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required" if sys.version_info < (3, 11) else 0)'
@@ -47,6 +47,10 @@ format: install
 
 bench: install
 	EMBEDDED_DB_NAME=casepilot_bench $(TEST_ENV) $(PY) -m bench $(BENCH)
+
+# Production settings on a throwaway Postgres under /tmp, traffic to 127.0.0.1 only (bench/loadtest.py).
+loadtest: install
+	$(TEST_ENV) $(PY) -m bench.loadtest
 
 clean-db:
 	rm -rf .data/postgres

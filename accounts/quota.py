@@ -242,6 +242,13 @@ WHERE subject = %(subject)s AND resource = 'pages' AND period_start = %(period)s
 RETURNING used
 """
 
+# A meter the refund brought back to zero counts nothing: drop it rather than keep one empty
+# row per refused cookie-less request. A parallel request of the same viewer simply inserts
+# it again (the INSERT … ON CONFLICT above waits for this row and then finds it gone).
+DROP_EMPTY_METER_SQL = """
+DELETE FROM accounts_meter WHERE subject = %(subject)s AND period_start = %(period)s AND used = 0
+"""
+
 REFUND_ADDRESS_SQL = """
 UPDATE accounts_guestaddressuse SET unlocks = unlocks - 1
 WHERE address = %(address)s AND day = %(day)s AND unlocks > 0
@@ -287,6 +294,8 @@ def admit(
                 cursor.execute(REFUND_METER_SQL, params)
                 row = cursor.fetchone()
                 used = row[0] if row else used
+                if row and row[0] == 0:
+                    cursor.execute(DROP_EMPTY_METER_SQL, params)
                 if address_ok:
                     cursor.execute(REFUND_ADDRESS_SQL, params)
     usage = Usage(viewer=viewer, used=used, period_start=start, period_end=end)
@@ -375,7 +384,7 @@ def guest_merge_into_account(*, session, user, now: datetime.datetime | None = N
     return carried
 
 
-# --- Other allowances: claim checks, questions (and, in time, consultations) ----------------------
+# --- Other allowances: claim checks, questions, consultations ---------------------------------
 
 # The resources metered on the same `accounts_meter` rows as code pages, each with its own
 # period and numbers (settings.QUOTA_RESOURCES). Staff are always unlimited.
@@ -616,7 +625,8 @@ class MeteredRequest:
 
     def admit(self, *, code_id: int) -> Admission:
         viewer = self.viewer
-        if viewer.is_guest and viewer.subject is None and self.may_consume:
+        new_guest = viewer.is_guest and viewer.subject is None and self.may_consume
+        if new_guest:
             viewer = Viewer(
                 kind="guest",
                 subject=guest_subject_for(session=self._request.session),
@@ -625,4 +635,57 @@ class MeteredRequest:
                 address=viewer.address,
             )
         self.admission = admit(viewer=viewer, code_id=code_id, consume=self.may_consume)
+        if new_guest and not self.admission.granted:
+            # Refused (the address cap): the key unlocked nothing, so keep no session for it.
+            # A script clearing its cookies then leaves no row behind per request.
+            del self._request.session[GUEST_KEY_SESSION]
         return self.admission
+
+
+# --- Bounded growth ------------------------------------------------------------------------------
+
+
+def usage_prune(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Delete what no rule reads any more: meters and unlocks of past periods, guest address
+    counts of past days, and expired sessions. Returns the rows deleted, by kind.
+
+    Past periods never decide anything (a new period starts every count at zero and makes
+    every code unlockable again), so this changes no allowance. Run it from cron.
+    """
+    from django.contrib.sessions.models import Session
+
+    from accounts.models import GuestAddressUse, Meter, Unlock
+
+    now = now or timezone.now()
+    start, _ = period_bounds(now=now)
+    today = now.astimezone(datetime.UTC).date()
+    return {
+        "meters": Meter.objects.filter(period_start__lt=start).delete()[0],
+        "unlocks": Unlock.objects.filter(period_start__lt=start).delete()[0],
+        "guest_addresses": GuestAddressUse.objects.filter(day__lt=today).delete()[0],
+        "sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
+    }
+
+
+# --- CaseConsultant consultations ------------------------------------------------------------
+
+
+def consultation_allowance(*, user) -> Allowance:
+    return allowance_for(resource="consultations", user=user)
+
+
+def consultation_spend(*, user, now: datetime.datetime | None = None) -> Spend:
+    """Spend one consultation for a verified account (guests and unverified accounts have none:
+    they register or verify first). Call it in the transaction that stores the question, so a
+    question that is not stored gives its consultation back."""
+    allowance = consultation_allowance(user=user)
+    if allowance.kind == "guest" or not allowance.verified:
+        start, end = period_bounds(now=now or timezone.now(), period=allowance.period)
+        return Spend(False, allowance, 0, start, end)
+    return resource_spend(allowance=allowance, subject=f"u:{user.pk}", user_id=user.pk, now=now)
+
+
+def consultation_usage(*, user, now: datetime.datetime | None = None) -> Spend:
+    allowance = consultation_allowance(user=user)
+    subject = f"u:{user.pk}" if user is not None and user.is_authenticated else None
+    return resource_usage(allowance=allowance, subject=subject, now=now)

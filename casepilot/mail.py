@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
@@ -20,15 +20,22 @@ def mail_send(
     template: str,
     context: Mapping[str, object],
     headers: Mapping[str, str] | None = None,
+    html: bool = False,
 ) -> None:
-    """Queue one plain-text mail from `<template>_subject.txt` and `<template>_message.txt`."""
+    """Queue one mail from `<template>_subject.txt` and `<template>_message.txt`, with
+    `<template>_message.html` as its HTML alternative when `html` is set."""
     context = {"SITE_URL": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     body = render_to_string(f"{template}_message.txt", context)
-    EmailMessage(
+    message = EmailMultiAlternatives(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers=dict(headers or {}),
-    ).send()
+    )
+    if html:
+        message.attach_alternative(
+            render_to_string(f"{template}_message.html", context), "text/html"
+        )
+    message.send()

@@ -6,6 +6,7 @@ Every variable is listed, with its default, in `.env.example`.
 from __future__ import annotations
 
 import os
+import zoneinfo
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -116,6 +117,7 @@ INSTALLED_APPS = [
     "claims",
     "careers",
     "assistant",
+    "consult",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +172,12 @@ DATABASES = {
         "CONN_HEALTH_CHECKS": True,
     }
 }
+# A database that cannot be reached fails a request fast (a friendly 503) instead of holding
+# a worker until the load balancer gives up.
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"].setdefault(
+    "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: shared by every worker and server -----------------------------------------------
@@ -273,6 +281,27 @@ QUOTA_RESOURCES = {
 # --- CareerCenter (job pages are free: none of its URL names is metered) --------------------
 
 CAREERS_JOBS_PER_PAGE = env_int("CAREERS_JOBS_PER_PAGE", 20, minimum=1)
+# CaseConsultant: questions answered by certified coders. Guests register; a free (verified)
+# account gets one a month, a paid plan QUOTA_CONSULTATIONS_PAID, staff are unlimited.
+QUOTA_RESOURCES["consultations"] = {
+    "period": env_choice("QUOTA_CONSULTATIONS_PERIOD", "month", {"month", "week", "day"}),
+    "guest": 0,
+    "free": env_int("QUOTA_CONSULTATIONS_FREE", 1),
+    "paid": env_int("QUOTA_CONSULTATIONS_PAID", 10),
+}
+
+# --- CaseConsultant turnaround ------------------------------------------------------------
+
+# Business days (Monday to Friday, in CONSULT_TIME_ZONE) a consultant has to answer.
+CONSULT_TURNAROUND_PAID = env_int("CONSULT_TURNAROUND_PAID", 1, minimum=1)
+CONSULT_TURNAROUND_FREE = env_int("CONSULT_TURNAROUND_FREE", 2, minimum=1)
+CONSULT_TIME_ZONE = env_str("CONSULT_TIME_ZONE", "America/New_York")
+try:
+    zoneinfo.ZoneInfo(CONSULT_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"CONSULT_TIME_ZONE {CONSULT_TIME_ZONE!r} is not a time zone."
+    ) from None
 
 # --- CasePilot's optional language model -------------------------------------------------------
 
@@ -333,6 +362,8 @@ STORAGES = {
 
 HTTPS = env_bool("HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
+# Load balancers probe over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
@@ -350,6 +381,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
 )
 
 # --- Logging --------------------------------------------------------------------------------

@@ -245,15 +245,27 @@ class NcciEditAdmin(admin.ModelAdmin):
         "effective_date",
         "deletion_date",
         "setting",
+        "edition",
     )
-    list_filter = ("modifier_indicator", "setting")
+    list_filter = ("edition", "modifier_indicator", "setting")
+    list_select_related = ("edition",)
     search_fields = ("column1", "column2")
+    show_full_result_count = False  # a count of millions of edits on every page
 
 
 @admin.register(MueValue)
 class MueValueAdmin(admin.ModelAdmin):
-    list_display = ("code", "service", "value", "adjudication", "rationale", "effective_date")
-    list_filter = ("service", "adjudication")
+    list_display = (
+        "code",
+        "service",
+        "value",
+        "adjudication",
+        "rationale",
+        "effective_date",
+        "edition",
+    )
+    list_filter = ("edition", "service", "adjudication")
+    list_select_related = ("edition",)
     search_fields = ("code",)
 
 

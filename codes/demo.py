@@ -25,6 +25,7 @@ from codes.models import (
     CodeSystem,
     CoverageReference,
     CrosswalkLink,
+    EditEdition,
     Gpci,
     Guideline,
     Locality,
@@ -178,31 +179,6 @@ def load_knowledge(path: Path, report: LoadReport) -> None:
             defaults={"group_label": item.get("group", ""), "note": item.get("note", "")},
         )
         report.add("crosswalk links", created)
-    for item in data["ncci"]:
-        _, created = NcciEdit.objects.get_or_create(
-            column1=item["column1"],
-            column2=item["column2"],
-            effective_date=_date(item["effective"]),
-            setting=NcciEdit.Setting.PRACTITIONER,
-            defaults={
-                "deletion_date": _date(item.get("deleted")),
-                "modifier_indicator": str(item["modifier_indicator"]),
-                "rationale": item.get("rationale", ""),
-            },
-        )
-        report.add("NCCI edits", created)
-    for item in data["mue"]:
-        _, created = MueValue.objects.get_or_create(
-            code=item["code"],
-            service=item.get("service", "practitioner"),
-            effective_date=_date(item.get("effective")),
-            defaults={
-                "value": item["value"],
-                "adjudication": item["mai"],
-                "rationale": item.get("rationale", ""),
-            },
-        )
-        report.add("MUE values", created)
     for item in data["coverage"]:
         _, created = CoverageReference.objects.get_or_create(
             code=_cpt(item["code"]),
@@ -254,6 +230,56 @@ def load_knowledge(path: Path, report: LoadReport) -> None:
         report.add("RVU lines", created)
 
 
+def load_edition(meta: dict) -> EditEdition:
+    edition, _ = EditEdition.objects.get_or_create(
+        kind=meta["kind"],
+        setting=meta["setting"],
+        version=meta["version"],
+        defaults={"effective_date": _date(meta["effective"])},
+    )
+    return edition
+
+
+def load_ncci_file(path: Path, report: LoadReport) -> None:
+    """NCCI edits from `ncci.json`: lines cut from one CMS release by `cut_demo_slice`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edition = load_edition(data["edition"])
+    for item in data["rows"]:
+        _, created = NcciEdit.objects.get_or_create(
+            edition=edition,
+            setting=edition.setting,
+            column1=item["column1"],
+            column2=item["column2"],
+            effective_date=_date(item["effective"]),
+            deletion_date=_date(item["deleted"]),
+            defaults={
+                "prior_1996": item["prior_1996"],
+                "modifier_indicator": item["modifier_indicator"],
+                "rationale": item["rationale"],
+            },
+        )
+        report.add("NCCI edits", created)
+
+
+def load_mue_file(path: Path, report: LoadReport) -> None:
+    """MUE values from `mue.json`: rows cut from one CMS release by `cut_demo_slice`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edition = load_edition(data["edition"])
+    for item in data["rows"]:
+        _, created = MueValue.objects.get_or_create(
+            code=item["code"],
+            service=edition.setting,
+            effective_date=edition.effective_date,
+            defaults={
+                "edition": edition,
+                "value": item["value"],
+                "adjudication": item["adjudication"],
+                "rationale": item["rationale"],
+            },
+        )
+        report.add("MUE values", created)
+
+
 def load_rvu_file(path: Path, report: LoadReport) -> None:
     """Fee schedule lines from `rvu.json` or `rvu2025.json`: facts copied from one CMS PFS
     relative value file release (named at the top of the file), one line per code and
@@ -264,6 +290,14 @@ def load_rvu_file(path: Path, report: LoadReport) -> None:
         "year": data["year"],
         "conversion_factor": Decimal(data["conversion_factor"]),
     }
+    cpt = CodeSystem.objects.get(slug="cpt")
+    for item in data.get("codes", []):  # codes the demo does not describe, by the file's words
+        _, created = Code.objects.get_or_create(
+            system=cpt,
+            key=code_key(item["code"]),
+            defaults={"code": item["code"], "short_descriptor": item["short"]},
+        )
+        report.add("CPT codes", created)
     for item in data["lines"]:
         values = {name: value for name, value in item.items() if name not in {"code", "modifier"}}
         _, created = RvuLine.objects.get_or_create(
@@ -326,10 +360,13 @@ def load_demo(directory: Path = FIXTURES) -> LoadReport:
     knowledge = directory / "knowledge.json"
     if knowledge.exists():
         load_knowledge(knowledge, report)
-    for name in RVU_FILES:
+    for name, load in (
+        *((rvu, load_rvu_file) for rvu in RVU_FILES),
+        ("ncci.json", load_ncci_file),
+        ("mue.json", load_mue_file),
+        ("localities.json", load_localities_file),
+    ):
         if (directory / name).exists():
-            load_rvu_file(directory / name, report)
-    if (directory / "localities.json").exists():
-        load_localities_file(directory / "localities.json", report)
+            load(directory / name, report)
     load_plans(report)
     return report

@@ -9,14 +9,12 @@ from. A code page (one code) uses `codes.knowledge.edits_as_of`.
 from __future__ import annotations
 
 import datetime
-import operator
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import reduce
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import CharField, F, Q, Value
-from django.db.models.functions import Cast
+from django.db.models import CharField, DateField, F, Q, Value
+from django.db.models.functions import Cast, Coalesce
 
 from codes.knowledge import PROCEDURE_SYSTEMS
 from codes.models import Code, MueValue, NcciEdit
@@ -35,26 +33,32 @@ NCCI_ASSOCIATED_MODIFIERS: frozenset[str] = frozenset(
 )
 
 
-def _has_field(model, name: str) -> bool:
-    return any(field.name == name for field in model._meta.get_fields())
+def _on_each_day(query, days: Collection[datetime.date], columns: tuple[str, ...], kind: str):
+    """`query(day)` for each day, tagged with the day and `kind`, as one UNION ALL: the edition
+    that governs a date of service differs from date to date, so each row says on which of a
+    claim's days it is in force."""
+    parts = [
+        query(day)
+        .order_by()
+        .annotate(day=Value(day, output_field=DateField()), kind=Value(kind))
+        .values_list(*columns, "day", "kind")
+        for day in sorted(set(days))
+    ]
+    return parts
 
 
-# The real-data importers label each row with its edition; older databases lack the column.
-NCCI_HAS_EDITION = _has_field(NcciEdit, "edition")
-MUE_HAS_EDITION = _has_field(MueValue, "edition")
+def _edition_text():
+    # The edition's label ("NCCI PTP v30.1, effective 2024-04-01"); "" for a row an editor
+    # entered by hand, which has no edition.
+    return Coalesce(F("edition__label"), Value(""), output_field=CharField())
 
 
-def _in_force_on_any(model, days: Collection[datetime.date]):
-    """Rows in force on at least one of `days`, by the model's own `as_of` rule, in one query:
-    a claim's lines can have several dates of service."""
-    return reduce(operator.or_, (model.objects.as_of(day) for day in sorted(set(days))))
-
-
-def _in_force_on(
-    day: datetime.date, effective: datetime.date | None, deletion: datetime.date | None
-) -> bool:
-    # The same rule as AsOfQuerySet.as_of, for telling apart the days of one fetched set.
-    return (effective is None or effective <= day) and (deletion is None or deletion >= day)
+def _grouped(rows: Iterable[tuple], make) -> list:
+    """One fact per distinct row, with the set of days it is in force on."""
+    days: dict[tuple, set[datetime.date]] = {}
+    for row in rows:
+        days.setdefault(tuple(row[:8]), set()).add(row[8])
+    return [make(row, frozenset(found)) for row, found in days.items()]
 
 
 # --- NCCI procedure-to-procedure edits -----------------------------------------------------------
@@ -73,15 +77,16 @@ class PtpEdit:
     rationale: str
     setting: str
     edition: str
+    days: frozenset[datetime.date] = frozenset()  # the asked-for days it is in force on
 
     def in_force_on(self, day: datetime.date) -> bool:
-        return _in_force_on(day, self.effective_date, self.deletion_date)
+        return day in self.days
 
     @property
     def edition_label(self) -> str:
         """The edition as a coder cites it: the file's label, or the edit's own dates."""
         if self.edition:
-            return f"NCCI PTP {self.edition}"
+            return self.edition
         if self.effective_date is None:
             return f"NCCI PTP {self.setting} edits (no effective date on file)"
         return f"NCCI PTP {self.setting} edits, edit effective {self.effective_date.isoformat()}"
@@ -98,7 +103,9 @@ def ptp_edits_among_dates(
     keys = sorted({code.upper() for code in codes})
     if len(keys) < 2 or not days:
         return []
-    return [_ptp(row) for row in _ptp_rows(keys, days=days, setting=setting) if row[0] != row[1]]
+    parts = _ptp_rows(keys, days=days, setting=setting)
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return [edit for edit in _grouped(rows, _ptp) if edit.column1 != edit.column2]
 
 
 PTP_COLUMNS = (
@@ -109,7 +116,7 @@ PTP_COLUMNS = (
     "modifier_indicator",
     "rationale",
     "setting",
-    "edition_label",
+    "edition_text",
 )
 MUE_COLUMNS = (
     "code",
@@ -119,29 +126,27 @@ MUE_COLUMNS = (
     "adjudication_text",
     "rationale",
     "service",
-    "edition_label",
+    "edition_text",
 )
 
 
-def _ptp_rows(keys: list[str], *, days: Collection[datetime.date], setting: str):
-    # Eight columns, the last the edition ("" until the table has one), so that the rows can
-    # share a UNION with the MUE rows (`edits_among_dates`).
-    edition = F("edition") if NCCI_HAS_EDITION else Value("")
-    return (
-        _in_force_on_any(NcciEdit, days)
-        .filter(
-            column1__in=keys,
-            column2__in=keys,
-            setting=setting,
-        )
-        .order_by()
-        .annotate(edition_label=Cast(edition, CharField()))
-        .values_list(*PTP_COLUMNS)
+def _ptp_rows(keys: list[str], *, days: Collection[datetime.date], setting: str) -> list:
+    # Eight columns and the day, so that the rows can share a UNION with the MUE rows
+    # (`edits_among_dates`).
+    return _on_each_day(
+        lambda day: (
+            NcciEdit.objects.as_of(day)
+            .filter(column1__in=keys, column2__in=keys, setting=setting)
+            .annotate(edition_text=_edition_text())
+        ),
+        days,
+        PTP_COLUMNS,
+        "ptp",
     )
 
 
-def _ptp(row: tuple) -> PtpEdit:
-    return PtpEdit(*row[:7], edition=row[7] or "")
+def _ptp(row: tuple, days: frozenset[datetime.date] = frozenset()) -> PtpEdit:
+    return PtpEdit(*row[:7], edition=row[7] or "", days=days)
 
 
 def ptp_edits_among(
@@ -168,18 +173,12 @@ def ptp_edits_with(
     A code can have thousands of edits; the assistant names a few and links to the code page
     for the rest."""
     key = code.upper()
-    fields = [
-        "column1",
-        "column2",
-        "effective_date",
-        "deletion_date",
-        "modifier_indicator",
-        "rationale",
-        "setting",
-    ]
-    if NCCI_HAS_EDITION:
-        fields.append("edition")
-    found = NcciEdit.objects.as_of(day).filter(Q(column1=key) | Q(column2=key), setting=setting)
+    fields = PTP_COLUMNS
+    found = (
+        NcciEdit.objects.as_of(day)
+        .filter(Q(column1=key) | Q(column2=key), setting=setting)
+        .annotate(edition_text=_edition_text())
+    )
     if indicator is not None:
         found = found.filter(modifier_indicator=indicator)
     # Each column on its own index, each stopping at `limit` rows: an E/M code is column 2 of
@@ -194,11 +193,7 @@ def ptp_edits_with(
         return []
     rows = sides[0].union(*sides[1:], all=True) if len(sides) > 1 else sides[0]
     rows = sorted(rows, key=lambda row: (row[0] != key, row[0], row[1]))
-    return [
-        PtpEdit(*row[:7], edition=str(row[7] or "") if NCCI_HAS_EDITION else "")
-        for row in rows[:limit]
-        if row[0] != row[1]
-    ]
+    return [_ptp(row, frozenset([day])) for row in rows[:limit] if row[0] != row[1]]
 
 
 def bypass_modifiers(modifiers: Iterable[str]) -> list[str]:
@@ -219,9 +214,10 @@ class MueRow:
     effective_date: datetime.date | None
     deletion_date: datetime.date | None
     edition: str
+    days: frozenset[datetime.date] = frozenset()  # the asked-for days it is in force on
 
     def in_force_on(self, day: datetime.date) -> bool:
-        return _in_force_on(day, self.effective_date, self.deletion_date)
+        return day in self.days
 
     @property
     def is_line_edit(self) -> bool:
@@ -230,7 +226,7 @@ class MueRow:
     @property
     def edition_label(self) -> str:
         if self.edition:
-            return f"MUE {self.edition}"
+            return self.edition
         if self.effective_date is None:
             return f"MUE {self.service} values (no effective date on file)"
         return f"MUE {self.service} values effective {self.effective_date.isoformat()}"
@@ -246,30 +242,34 @@ def mue_rows_for_dates(
     keys = sorted({code.upper() for code in codes})
     if not keys or not days:
         return []
-    return [_mue(row) for row in _mue_rows(keys, days=days, service=service)]
+    parts = _mue_rows(keys, days=days, service=service)
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return _grouped(rows, _mue)
 
 
-def _mue_rows(keys: list[str], *, days: Collection[datetime.date], service: str):
+def _mue_rows(keys: list[str], *, days: Collection[datetime.date], service: str) -> list:
     # The same eight columns, in the same types, as `_ptp_rows`: code, value, indicator and
     # rationale stand in the places of column 1, column 2, modifier indicator and rationale.
-    edition = F("edition") if MUE_HAS_EDITION else Value("")
-    return (
-        _in_force_on_any(MueValue, days)
-        .filter(code__in=keys, service=service)
-        .order_by()
-        .annotate(
-            value_text=Cast("value", CharField()),
-            adjudication_text=Cast("adjudication", CharField()),
-            edition_label=Cast(edition, CharField()),
-        )
-        .values_list(*MUE_COLUMNS)
+    return _on_each_day(
+        lambda day: (
+            MueValue.objects.as_of(day)
+            .filter(code__in=keys, service=service)
+            .annotate(
+                value_text=Cast("value", CharField()),
+                adjudication_text=Cast("adjudication", CharField()),
+                edition_text=_edition_text(),
+            )
+        ),
+        days,
+        MUE_COLUMNS,
+        "mue",
     )
 
 
-def _mue(row: tuple) -> MueRow:
-    code, value, start, end, adjudication, rationale, service, edition = row
+def _mue(row: tuple, days: frozenset[datetime.date] = frozenset()) -> MueRow:
+    code, value, start, end, adjudication, rationale, service, edition = row[:8]
     return MueRow(
-        code, int(value), int(adjudication), rationale, service, start, end, edition or ""
+        code, int(value), int(adjudication), rationale, service, start, end, edition or "", days
     )
 
 
@@ -284,18 +284,14 @@ def edits_among_dates(
     keys = sorted({code.upper() for code in codes})
     if not keys or not days:
         return [], []
-    ptp = _ptp_rows(keys, days=days, setting=setting).annotate(kind=Value("ptp"))
-    mue = _mue_rows(keys, days=days, service=setting).annotate(kind=Value("mue"))
-    edits: list[PtpEdit] = []
-    limits: list[MueRow] = []
-    for row in ptp.values_list(*PTP_COLUMNS, "kind").union(
-        mue.values_list(*MUE_COLUMNS, "kind"), all=True
-    ):
-        if row[8] == "mue":
-            limits.append(_mue(row[:8]))
-        elif row[0] != row[1]:
-            edits.append(_ptp(row[:8]))
-    return edits, limits
+    parts = _ptp_rows(keys, days=days, setting=setting) + _mue_rows(
+        keys, days=days, service=setting
+    )
+    ptp_rows, mue_rows = [], []
+    for row in parts[0].union(*parts[1:], all=True):
+        (mue_rows if row[9] == "mue" else ptp_rows).append(row)
+    edits = [edit for edit in _grouped(ptp_rows, _ptp) if edit.column1 != edit.column2]
+    return edits, _grouped(mue_rows, _mue)
 
 
 def mue_governing(rows: Iterable[MueRow], *, code: str, day: datetime.date) -> MueRow | None:

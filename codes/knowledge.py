@@ -151,6 +151,7 @@ TEAM_SURGERY_MEANINGS = {
     "2": "Team surgery is paid.",
     "9": "The team-surgery concept does not apply.",
 }
+NCCI_PAIRS_SHOWN = 150  # per table; the rest are counted, not listed
 NCCI_INDICATOR_MEANINGS = {
     "0": "Never bypassed: the column 2 code is not paid with the column 1 code, whatever "
     "modifier is used.",
@@ -519,6 +520,7 @@ class NcciPair:
     indicator: str
     rationale: str
     setting: str
+    edition: str = ""  # "NCCI PTP v30.1, effective 2024-04-01"; empty: entered by hand
 
     @property
     def indicator_label(self) -> str:
@@ -536,6 +538,7 @@ class MueLimit:
     adjudication: int
     rationale: str
     effective_date: datetime.date | None
+    edition: str = ""  # "MUE 2024 Q2, effective 2024-04-01"; empty: entered by hand
 
     @property
     def service_label(self) -> str:
@@ -558,15 +561,26 @@ def _label(choices: type[Choices], value: str | int) -> str:
 def _code_url(slug: str | None, code: str) -> str:
     if not slug:
         return ""
-    return reverse("codes:code_detail", kwargs={"system": SYSTEMS[slug].url_prefix, "code": code})
+    return _code_url_prefix(slug) + code + "/"
+
+
+@functools.lru_cache(maxsize=8)
+def _code_url_prefix(slug: str) -> str:
+    """The URL of a system's codes up to the code: a code such as 64494 is paired with
+    thousands of others, and reversing each URL cost more than the query."""
+    marker = "00000"
+    url = reverse("codes:code_detail", kwargs={"system": SYSTEMS[slug].url_prefix, "code": marker})
+    return url[: url.rindex(marker)]
 
 
 def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[MueLimit]]:
     """The NCCI pairs with the code in either column and its MUE rows in force on the date of
     service — one union query. Each pair carries the other code's title and URL when we have it."""
     paired_with = Case(When(column1=key, then=F("column2")), default=F("column1"))
+    # iexact so that the look-up per pair is one probe of the upper(key) index: an equality
+    # on key went to the trigram index, a tenth of a millisecond each for thousands of pairs.
     known = Code.objects.filter(
-        system__slug__in=PROCEDURE_SYSTEMS, key=OuterRef("other")
+        system__slug__in=PROCEDURE_SYSTEMS, key__iexact=OuterRef("other")
     ).order_by()
     text = CharField()
     ncci = (
@@ -587,6 +601,7 @@ def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[M
             Value(None, output_field=IntegerField()),
             "rationale",
             "setting",
+            "edition__label",
         )
     )
     mue = (
@@ -606,12 +621,14 @@ def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[M
             "value",
             "rationale",
             "service",
+            "edition__label",
         )
     )
     pairs: list[NcciPair] = []
     latest: dict[str, MueLimit] = {}
     rows = ncci.union(mue, all=True)
-    for kind, col1, col2, other, short, slug, start, end, indicator, value, why, where in rows:
+    for row in rows:
+        kind, col1, col2, other, short, slug, start, end, indicator, value, why, where, label = row
         if kind == "ncci":
             pairs.append(
                 NcciPair(
@@ -626,6 +643,7 @@ def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[M
                     indicator=indicator,
                     rationale=why,
                     setting=where,
+                    edition=label or "",
                 )
             )
             continue
@@ -639,6 +657,7 @@ def edits_as_of(*, key: str, dos: datetime.date) -> tuple[list[NcciPair], list[M
                 adjudication=int(indicator),
                 rationale=why,
                 effective_date=start,
+                edition=label or "",
             )
     pairs.sort(key=lambda p: (not p.is_column1, p.other, p.setting, p.effective_date))
     order = {choice.value: index for index, choice in enumerate(MueValue.Service)}
@@ -751,11 +770,35 @@ class Knowledge:
 
     @property
     def ncci_as_column1(self) -> list[NcciPair]:
-        return [pair for pair in self.ncci if pair.is_column1]
+        return [pair for pair in self.ncci if pair.is_column1][:NCCI_PAIRS_SHOWN]
 
     @property
     def ncci_as_column2(self) -> list[NcciPair]:
-        return [pair for pair in self.ncci if not pair.is_column1]
+        return [pair for pair in self.ncci if not pair.is_column1][:NCCI_PAIRS_SHOWN]
+
+    @property
+    def ncci_not_shown(self) -> tuple[int, int]:
+        """How many pairs past the shown ones, as column 1 and as column 2 (a code such as
+        64494 is column 2 to thousands of procedures)."""
+        first = sum(pair.is_column1 for pair in self.ncci)
+        return max(first - NCCI_PAIRS_SHOWN, 0), max(len(self.ncci) - first - NCCI_PAIRS_SHOWN, 0)
+
+    @property
+    def ncci_shown_limit(self) -> int:
+        return NCCI_PAIRS_SHOWN
+
+    @property
+    def ncci_editions(self) -> list[str]:
+        return list(dict.fromkeys(pair.edition for pair in self.ncci if pair.edition))
+
+    @property
+    def ncci_undated(self) -> bool:
+        """Whether a listed edit has no effective date of its own (taken from its edition)."""
+        return any(pair.effective_date is None for pair in self.ncci)
+
+    @property
+    def mue_editions(self) -> list[str]:
+        return list(dict.fromkeys(limit.edition for limit in self.mue if limit.edition))
 
 
 def knowledge_build(

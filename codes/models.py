@@ -10,8 +10,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -346,10 +347,91 @@ class AsOfQuerySet(models.QuerySet):
             Q(deletion_date__isnull=True) | Q(deletion_date__gte=day),
         )
 
+    def with_editions(self) -> AsOfQuerySet:
+        """Rows with their edition loaded, so `row.edition_label` costs no query."""
+        return self.select_related("edition")
+
+
+class EditEdition(models.Model):
+    """One quarterly release of CMS edits for one setting: NCCI PTP version 30.1 for
+    practitioners, effective 2024-04-01; the MUE values of 2024 Q2. Each release is a complete
+    picture, so the latest one in effect on a date of service is the one that applies."""
+
+    class Kind(models.TextChoices):
+        NCCI_PTP = "ncci-ptp", "NCCI PTP"
+        MUE = "mue", "MUE"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    setting = models.CharField(max_length=16, help_text="practitioner, hospital or dme")
+    version = models.CharField(max_length=20, help_text="30.1 for NCCI, 2024 Q2 for MUE")
+    effective_date = models.DateField()
+    label = models.CharField(max_length=120, editable=False)
+    source = models.CharField(max_length=500, blank=True, help_text="The files it came from.")
+    # A checksum of the edits as last imported: importing the same lines again is then known
+    # to change nothing without comparing millions of rows.
+    digest = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["kind", "setting", "-effective_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "setting", "version"], name="edit_edition_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.label = self.make_label()
+        super().save(*args, **kwargs)
+
+    def make_label(self) -> str:
+        """ "NCCI PTP v30.1, effective 2024-04-01" — how every row from it is cited."""
+        version = f"v{self.version}" if self.kind == self.Kind.NCCI_PTP else self.version
+        kind = self.Kind(self.kind).label if self.kind in self.Kind.values else self.kind
+        return f"{kind} {version}, effective {self.effective_date.isoformat()}"
+
+
+class NcciEditQuerySet(AsOfQuerySet):
+    def as_of(self, day: datetime.date) -> NcciEditQuerySet:
+        """Exactly the edits in force on a date of service: those of the edition that governs
+        the date (rows an editor added have none and count by their dates alone), started by
+        then (a row without its own effective date from its edition's start) and not deleted
+        before it.
+
+        The editions are chosen by two short hand-written subqueries: the claim check runs
+        this for every pair of codes, and composing the same with Exists() and OuterRef()
+        cost several times the query's own run time to compile."""
+        editions = connection.ops.quote_name(EditEdition._meta.db_table)
+        applying = RawSQL(EDITIONS_APPLYING.format(table=editions), [day, day])
+        started = RawSQL(f"SELECT id FROM {editions} WHERE effective_date <= %s", [day])
+        return self.filter(
+            Q(edition__isnull=True) | Q(edition_id__in=applying),
+            Q(effective_date__lte=day)
+            | Q(effective_date__isnull=True)
+            & (Q(edition__isnull=True) | Q(edition_id__in=started)),
+            Q(deletion_date__isnull=True) | Q(deletion_date__gte=day),
+        )
+
+
+# For each setting, the NCCI edition that governs a date of service: the latest one in effect
+# by then; before the first edition, the first one (its edits with their own earlier effective
+# dates are known to apply; one without a date of its own counts from the edition's start).
+EDITIONS_APPLYING = """
+    SELECT e.id FROM {table} AS e WHERE e.kind = 'ncci-ptp'
+    AND NOT EXISTS (
+        SELECT 1 FROM {table} AS later WHERE later.kind = e.kind AND later.setting = e.setting
+        AND later.effective_date > e.effective_date AND later.effective_date <= %s)
+    AND (e.effective_date <= %s OR NOT EXISTS (
+        SELECT 1 FROM {table} AS earlier WHERE earlier.kind = e.kind
+        AND earlier.setting = e.setting AND earlier.effective_date < e.effective_date))
+"""
+
 
 class NcciEdit(models.Model):
     """A CMS NCCI procedure-to-procedure edit: column 2 is not paid with column 1 unless the
-    modifier indicator allows a modifier to bypass it."""
+    modifier indicator allows a modifier to bypass it. Each edition's rows are kept whole."""
 
     class Indicator(models.TextChoices):
         NOT_ALLOWED = "0", "0 — no modifier allowed"
@@ -360,27 +442,55 @@ class NcciEdit(models.Model):
         PRACTITIONER = "practitioner", "Practitioner"
         HOSPITAL = "hospital", "Outpatient hospital"
 
-    column1 = models.CharField(max_length=10, db_index=True)
+    edition = models.ForeignKey(
+        EditEdition,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,  # ncci_unique covers look-ups; one index less to fill per edition
+        related_name="ncci_edits",
+        help_text="The release it came from; empty for an edit entered by hand.",
+    )
+    column1 = models.CharField(max_length=10)
     column2 = models.CharField(max_length=10, db_index=True)
     prior_1996 = models.BooleanField(default=False)
-    effective_date = models.DateField()
+    effective_date = models.DateField(
+        null=True, blank=True, help_text="Empty when the file does not say: from the edition's."
+    )
     deletion_date = models.DateField(null=True, blank=True)
     modifier_indicator = models.CharField(max_length=1, choices=Indicator.choices)
     rationale = models.CharField(max_length=200, blank=True)
     setting = models.CharField(max_length=16, choices=Setting.choices, default=Setting.PRACTITIONER)
 
-    objects = AsOfQuerySet.as_manager()
+    objects = NcciEditQuerySet.as_manager()
 
     class Meta:
         ordering = ["column1", "column2", "effective_date"]
         constraints = [
+            # Leading with column1, it also serves look-ups by column 1 code. The deletion date
+            # is part of it because a copy without effective dates lists a pair once for each
+            # period it was in force.
             models.UniqueConstraint(
-                fields=["column1", "column2", "effective_date", "setting"], name="ncci_unique"
+                fields=[
+                    "column1",
+                    "column2",
+                    "effective_date",
+                    "deletion_date",
+                    "setting",
+                    "edition",
+                ],
+                name="ncci_unique",
+                nulls_distinct=False,
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.column1} / {self.column2}"
+
+    @property
+    def edition_label(self) -> str:
+        """ "NCCI PTP v30.1, effective 2024-04-01"; load with `with_editions()`."""
+        return self.edition.label if self.edition_id else ""
 
 
 class MueValue(models.Model):
@@ -394,6 +504,14 @@ class MueValue(models.Model):
         HOSPITAL = "hospital", "Outpatient hospital"
         DME = "dme", "DME supplier"
 
+    edition = models.ForeignKey(
+        EditEdition,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="mue_values",
+        help_text="The latest release that lists this value; empty for one entered by hand.",
+    )
     code = models.CharField(max_length=10, db_index=True)
     service = models.CharField(max_length=16, choices=Service.choices, default=Service.PRACTITIONER)
     value = models.PositiveIntegerField()
@@ -416,6 +534,11 @@ class MueValue(models.Model):
 
     def __str__(self) -> str:
         return f"MUE {self.code}: {self.value}"
+
+    @property
+    def edition_label(self) -> str:
+        """ "MUE 2024 Q2, effective 2024-04-01"; load with `with_editions()`."""
+        return self.edition.label if self.edition_id else ""
 
 
 CENTS = Decimal("0.01")

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 from django.db.models.functions import Upper
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
-from codes.models import Code, CodeSystem
+from codes.models import Code, CodeGroup, CodeSystem
 from codes.normalize import SYSTEMS, code_key
 
 # The knowledge an account unlocks below the descriptions, in page order.
@@ -139,3 +141,51 @@ def spelling_for_prefix(prefix: str):
     }
     slug = aliases.get(prefix.lower())
     return SYSTEMS[slug] if slug else None
+
+
+@dataclass
+class CodePage:
+    """What a code page shows that is the same for every viewer: the code (with its system
+    and group tree linked), its breadcrumbs, its related codes and the aside built from them.
+    Cached whole by `codes.page_cache`; nothing in it is metered text on the page until a
+    view chooses to render it for a viewer who may read it."""
+
+    code: Code
+    crumbs: list[CodeGroup]
+    related: RelatedCodes
+    aside_html: SafeString
+
+
+def code_page_load(*, system_slug: str, canonical: str) -> CodePage | None:
+    """The viewer-independent part of the code page for `canonical`, or None if no such code."""
+    found = Code.objects.for_page().filter(system__slug=system_slug, key=code_key(canonical))
+    code = next(iter(found.order_by()[:1]), None)
+    if code is None:
+        return None
+    crumbs = CodeGroup.objects.chain_to(code.group_id) if code.group_id else []
+    if crumbs:
+        code.group = crumbs[-1]  # with its parents linked: the sections walk them too
+    related = related_codes(code)
+    aside = render_to_string(
+        "codes/includes/code_aside.html", {"code": code, "system": code.system, "related": related}
+    )
+    return CodePage(code=code, crumbs=crumbs, related=related, aside_html=aside)
+
+
+def fragment_render(template: str, *, code: Code, editor: bool, **context: object) -> SafeString:
+    """A cached part of a code page, rendered from its explicit inputs only.
+
+    No request and no context processors: whatever the part shows must come in as an
+    argument (and so be part of its cache key). The few request-shaped names the templates
+    use are given as plain values: the page's own path and whether the viewer edits content.
+    """
+    context = {
+        "code": code,
+        "system": code.system,
+        "editor": editor,
+        "user": {"is_staff": editor},
+        "request": {"path": code.get_absolute_url()},
+        "locked_section_titles": SECTION_TITLES,
+        **context,
+    }
+    return render_to_string(template, context)

@@ -12,20 +12,24 @@ from django.http import (
     HttpResponsePermanentRedirect,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
+from codes import page_cache
 from codes import search as case2code
 from codes.knowledge import date_of_service_parse, knowledge_build
 from codes.models import Code, CodeGroup, CodeSystem, Locality, Modifier
-from codes.normalize import BY_URL_PREFIX, code_key
+from codes.normalize import BY_URL_PREFIX
 from codes.pages import (
-    SECTION_TITLES,
     SECTION_TOC,
+    CodePage,
+    code_page_load,
+    fragment_render,
     near_matches,
-    related_codes,
     spelling_for_prefix,
 )
 from codes.payment import locality_find, locality_search
@@ -42,6 +46,15 @@ def _system_or_404(prefix: str) -> CodeSystem:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
+    systems, featured = page_cache.part_get_or_build(
+        "home", _home_content, version=page_cache.data_version()
+    )
+    return render(request, "codes/home.html", {"systems": systems, "featured": featured})
+
+
+def _home_content() -> tuple[list[CodeSystem], list[Code]]:
+    # Counting every active code of every system is the home page's whole cost: done once
+    # per data version, not per visit.
     systems = CodeSystem.objects.annotate(
         active_codes=Count("codes", filter=Q(codes__status=Code.Status.ACTIVE))
     ).order_by("sort", "slug")  # an aggregate query drops Meta.ordering
@@ -50,7 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .filter(system__slug="cpt", key__in=["64494", "99213", "99214", "20610", "72148"])
         .order_by("key")
     )
-    return render(request, "codes/home.html", {"systems": systems, "featured": featured})
+    return list(systems), list(featured)
 
 
 @require_safe
@@ -107,13 +120,18 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
         return _code_not_found(request, system_slug=spelling.slug, raw=code, malformed=True)
     if canonical != code:
         return _redirect_to_code(request, spelling.url_prefix, canonical)
-    found = Code.objects.for_page().filter(system__slug=spelling.slug, key=code_key(canonical))
-    code_obj = next(iter(found.order_by()[:1]), None)
-    if code_obj is None:
+    version = page_cache.data_version()
+    page = page_cache.part_get_or_build(
+        "code",
+        lambda: code_page_load(system_slug=spelling.slug, canonical=canonical),
+        version=version,
+        system=spelling.slug,
+        code=canonical,
+    )
+    if page is None:
         return _code_not_found(request, system_slug=spelling.slug, raw=canonical, malformed=False)
-    crumbs = CodeGroup.objects.chain_to(code_obj.group_id) if code_obj.group_id else []
-    if crumbs:
-        code_obj.group = crumbs[-1]  # with its parents linked: the sections walk them too
+    code_obj = page.code
+    # The metering decision is made here on every request, never cached.
     admission = request.quota.admit(code_id=code_obj.pk) if request.quota else None
     if admission is not None and admission.reason == "not_consumed" and request.method == "GET":
         # A prefetch may not spend a view, and a gate it carried would be shown on the real
@@ -125,37 +143,97 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
         )
     show_content = admission is None or admission.granted
     show_sections = show_content and request.user.is_authenticated
-    dos, dos_error = date_of_service_parse(raw=request.GET.get("dos"), today=timezone.localdate())
-    locality, locality_error, locality_query, locality_matches = None, "", "", []
-    if show_sections:
-        locality, locality_error = _payment_locality(request)
-        locality_query = " ".join(request.GET.get("locality_q", "").replace("\x00", "").split())
-        locality_query = locality_query[:100]
-        locality_matches = locality_search(text=locality_query) if locality_query else []
+    editor = request.user.is_staff
     context = {
         "code": code_obj,
         "system": code_obj.system,
-        "crumbs": crumbs,
-        "related": related_codes(code_obj),
+        "crumbs": page.crumbs,
+        "related": page.related,
+        "aside_html": page.aside_html,
         "admission": admission,
         "usage": admission.usage if admission else None,
         "show_content": show_content,
         "show_sections": show_sections,
-        "locked_section_titles": SECTION_TITLES,
         "section_toc": SECTION_TOC,
-        # Built only for a viewer who unlocked them: locked text never reaches the template.
-        "knowledge": (
-            knowledge_build(code=code_obj, dos=dos, locality=locality) if show_sections else None
+    }
+    # Parts with metered text are fetched only for a viewer who may read them.
+    if show_content:
+        context["descriptions_html"] = page_cache.part_get_or_build(
+            "descriptions",
+            lambda: fragment_render(
+                "codes/includes/descriptions.html", code=code_obj, editor=editor
+            ),
+            version=version,
+            code=code_obj.pk,
+            editor=editor,
+        )
+        context["sections_html"] = _sections_html(
+            request, page=page, version=version, editor=editor, unlocked=show_sections
+        )
+    return render(request, "codes/code_detail.html", context)
+
+
+def _sections_html(
+    request: HttpRequest, *, page: CodePage, version: str, editor: bool, unlocked: bool
+) -> str:
+    """The sections below the descriptions: locked cards, or (for an account) all seven as of
+    the date of service. Every input they depend on is a keyword of the cache key."""
+    code = page.code
+    if not unlocked:
+        return page_cache.part_get_or_build(
+            "locked",
+            lambda: fragment_render(
+                "codes/includes/sections.html", code=code, editor=False, show_sections=False
+            ),
+            version=version,
+            code=code.pk,
+        )
+    today = timezone.localdate()
+    dos, dos_error = date_of_service_parse(raw=request.GET.get("dos"), today=today)
+    locality, locality_error = _payment_locality(request)
+    html = page_cache.part_get_or_build(
+        "sections",
+        lambda: fragment_render(
+            "codes/includes/sections.html",
+            code=code,
+            editor=editor,
+            show_sections=True,
+            related=page.related,
+            knowledge=knowledge_build(code=code, dos=dos, locality=locality),
+            dos_error=dos_error,
         ),
-        "dos_error": dos_error,
-        "locality_error": locality_error,
-        "locality_query": locality_query,
-        "locality_matches": locality_matches,
+        version=version,
+        code=code.pk,
+        dos=dos,
+        today=today,
+        dos_error=dos_error,
+        editor=editor,
+        locality=locality.key if locality else "",
+    )
+    picker = _locality_picker(request, dos=dos, locality=locality, error=locality_error)
+    # Both halves are rendered templates (escaped as they were rendered), so the whole is safe.
+    return mark_safe(html.replace(LOCALITY_PICKER_SLOT, picker, 1))
+
+
+# Where the payment section's locality picker goes in the cached sections: the picker holds a
+# CSRF token and what this viewer searched for, so it is rendered for each request.
+LOCALITY_PICKER_SLOT = "<!-- locality picker -->"
+
+
+def _locality_picker(request: HttpRequest, *, dos, locality: Locality | None, error: str) -> str:
+    query = " ".join(request.GET.get("locality_q", "").replace("\x00", "").split())[:100]
+    context = {
+        "dos": dos,
+        "dos_asked": bool(request.GET.get("dos")),
+        "locality": locality,
+        "locality_error": error,
+        "locality_query": query,
+        "locality_matches": locality_search(text=query) if query else [],
         # Where choosing a locality returns to: this page on this date of service.
         "payment_next": request.path
         + (f"?dos={dos.isoformat()}" if request.GET.get("dos") else ""),
     }
-    return render(request, "codes/code_detail.html", context)
+    return render_to_string("codes/sections/locality_picker.html", context, request=request)
 
 
 @require_safe

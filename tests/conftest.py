@@ -5,6 +5,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 
 from bench.importers import real_data_dir
@@ -154,3 +155,17 @@ def real_edits(claim_codes, real_slices) -> dict[str, Code]:
     _import("cms-mue", real_slices["mue"])
     _import("cms-pfs-rvu", real_slices["pfs"])
     return claim_codes
+
+
+@pytest.fixture
+def mail_queue(settings):
+    """Mail goes through the real queue (django-mailer); `flush()` runs the worker once and
+    returns what left, as the locmem outbox holds it."""
+    settings.EMAIL_BACKEND = "mailer.backend.DbBackend"
+    settings.MAILER_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    def flush() -> list:
+        call_command("send_mail", verbosity=0)
+        return mail.outbox
+
+    return flush

@@ -237,3 +237,37 @@ def make_job(**fields) -> Job:
     job = Job(**values)
     job.save()
     return job
+
+
+def make_consultant(email: str | None = None, **fields) -> User:
+    """A staff account in the Consultants group."""
+    from django.contrib.auth.models import Group
+
+    # consult's data migration makes the group; a transactional test's flush removes it.
+    user = make_user(email, is_staff=True, **fields)
+    user.groups.add(Group.objects.get_or_create(name="Consultants")[0])
+    return user
+
+
+def make_consultation(user: User | None = None, **fields):
+    """A waiting consultation, stored directly (asking through the view is tested on its own)."""
+    import uuid
+
+    from consult.models import Consultation
+    from consult.rules import due_at_compute
+
+    now = timezone.now()
+    values = {
+        "user": user or make_user(),
+        "token": uuid.uuid4(),
+        "subject": "Facet injections at two levels",
+        "question": "Can 64493 and 64494 be billed together at L4-L5 and L5-S1?",
+        "payer": "medicare",
+        "specialty": "Pain management",
+        "place_of_service": "office",
+        "tier": "free",
+        "instant_answer": {"heading": "64494", "facts": [], "notes": []},
+        "due_at": due_at_compute(asked_at=now, tier="free"),
+    }
+    values.update(fields)
+    return Consultation.objects.create(**values)

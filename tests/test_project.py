@@ -87,6 +87,16 @@ def test_every_response_carries_a_csp_without_unsafe_inline(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/cpt/64494/", "/no/such-page/", "/accounts/login/"])
+def test_every_response_carries_the_privacy_and_isolation_headers(client, facet_family, path):
+    response = client.get(path)
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    permissions = response["Permissions-Policy"]
+    assert "camera=()" in permissions and "geolocation=()" in permissions
+
+
+@pytest.mark.django_db
 def test_pages_have_no_inline_script_or_style(client, facet_family):
     for path in (
         "/",

@@ -1,20 +1,29 @@
 """What every importer shares: reading a file safely, errors that name the place, warnings,
 counts, and the run options.
 
-An importer reads its whole file into memory first (the largest official file is a few
-megabytes), so that a broken line anywhere is found before anything is written.
+Files are read as publishers ship them: gzip-compressed or inside a zip archive, in UTF-8 or
+Windows-1252 (detected per file), with notices, titles and footnotes around the records
+(skipped, and counted in the summary). Most importers read their whole file into memory
+first (a few megabytes), so that a broken line anywhere is found before anything is written;
+the NCCI edits, 160 MB of text, are streamed into a scratch table instead.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import functools
+import gzip
 import hashlib
+import io
 import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from django.core.management.base import CommandError
 from django.db import models
@@ -80,15 +89,26 @@ class ImportOptions:
     edition: str | None = None
     effective: datetime.date | None = None
     setting: str | None = None
-    encoding: str = "utf-8"
+    encoding: str | None = None  # None: UTF-8 when the bytes allow it, else Windows-1252
+
+
+# CMS text files are Windows-1252; everything newer is UTF-8. A file that is valid UTF-8 is
+# read as UTF-8 (plain ASCII is both), anything else as Windows-1252.
+DETECTED_ENCODINGS = ("utf-8", "cp1252")
+ENCODING_NAMES = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
+READ_CHUNK = 1 << 20
+TEXT_MEMBER_SUFFIXES = (".txt", ".csv", ".tsv")
 
 
 @dataclass
 class SourceFile:
-    """One file as bytes, with its checksum; text comes out strictly decoded."""
+    """One file as published: plain, gzip-compressed (`.gz`) or one member of a CMS `.zip`
+    archive. Small files are read whole (`data`, `text()`); large ones are streamed
+    (`stream_lines()`). Text is strictly decoded: a bad byte or a NUL names its line."""
 
     path: Path
-    data: bytes = field(repr=False)
+    member: str | None = None  # the member of a zip archive
+    encoding: str | None = field(default=None, init=False)  # the one used, once decoded
 
     @classmethod
     def read(cls, path: Path) -> SourceFile:
@@ -96,25 +116,114 @@ class SourceFile:
             raise CommandError(f"{path}: no such file")
         if not path.is_file():
             raise CommandError(f"{path}: not a file")
-        return cls(path=path, data=path.read_bytes())
+        return cls(path=path)
+
+    @classmethod
+    def expand(
+        cls, path: Path, *, suffixes: tuple[str, ...] = TEXT_MEMBER_SUFFIXES
+    ) -> list[SourceFile]:
+        """The file itself, or for a zip archive its members with one of `suffixes` (CMS
+        archives also hold PDFs, spreadsheets and read-me files)."""
+        source = cls.read(path)
+        if path.suffix.lower() != ".zip":
+            return [source]
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = [info.filename for info in archive.infolist() if not info.is_dir()]
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ImportFileError(path.name, f"not a readable zip archive ({exc})") from exc
+        members = [n for n in names if n.lower().endswith(suffixes)]
+        if not members:
+            raise ImportFileError(
+                path.name,
+                f"no {' or '.join(suffixes)} file in the archive (it holds: "
+                f"{', '.join(names) or 'nothing'})",
+            )
+        return [cls(path=path, member=name) for name in sorted(members)]
 
     @property
     def name(self) -> str:
+        if self.member:
+            return f"{self.path.name}:{self.member.rsplit('/', 1)[-1]}"
         return self.path.name
 
     @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def plain_name(self) -> str:
+        """The name of the text inside: the member, or the file without its `.gz`."""
+        name = self.member.rsplit("/", 1)[-1] if self.member else self.path.name
+        return name[:-3] if name.lower().endswith(".gz") else name
 
-    def text(self, encoding: str = "utf-8") -> str:
+    def open(self) -> IO[bytes]:
+        """The bytes of the text, decompressed as they are read."""
+        try:
+            if self.member:
+                archive = zipfile.ZipFile(self.path)
+                return _ClosingMember(archive, archive.open(self.member))
+            if self.path.suffix.lower() == ".gz":
+                return gzip.open(self.path, "rb")
+            return self.path.open("rb")
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ImportFileError(self.name, f"cannot be read ({exc})") from exc
+
+    @functools.cached_property
+    def data(self) -> bytes:
+        try:
+            with self.open() as stream:
+                return stream.read()
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise ImportFileError(self.name, f"a broken compressed file ({exc})") from exc
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        with self.path.open("rb") as stream:
+            while chunk := stream.read(READ_CHUNK):
+                digest.update(chunk)
+        if self.member:
+            digest.update(self.member.encode())
+        return digest.hexdigest()
+
+    def detect_encoding(self, encoding: str | None = None) -> str:
+        """`encoding` when given (checked to exist), else UTF-8 when every byte of the file
+        is valid UTF-8, else Windows-1252. The file is scanned as a stream, so a gigabyte
+        costs no memory."""
+        if encoding:
+            try:
+                return codecs.lookup(encoding).name
+            except LookupError as exc:
+                raise CommandError(f"Unknown encoding {encoding!r}") from exc
+        if self.encoding:
+            return self.encoding
+        if "data" in self.__dict__:
+            try:
+                self.data.decode("utf-8")
+            except UnicodeDecodeError:
+                return "cp1252"
+            return "utf-8"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            with self.open() as stream:
+                while chunk := stream.read(READ_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ImportFileError(self.name, f"a broken compressed file ({exc})") from exc
+        return "utf-8"
+
+    @property
+    def encoding_name(self) -> str:
+        return ENCODING_NAMES.get(self.encoding or "", self.encoding or "")
+
+    def text(self, encoding: str | None = None) -> str:
         """The whole file decoded; a bad byte or a NUL is an error naming its line and column."""
+        encoding = self.detect_encoding(encoding)
         data = self.data
-        if encoding.replace("-", "").lower() == "utf8" and data.startswith(b"\xef\xbb\xbf"):
+        if codecs.lookup(encoding).name == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         try:
             text = data.decode(encoding)
-        except LookupError as exc:
-            raise CommandError(f"Unknown encoding {encoding!r}") from exc
         except UnicodeDecodeError as exc:
             line, column = _line_and_column(data, exc.start)
             raise ImportFileError(
@@ -123,6 +232,7 @@ class SourceFile:
                 "(pass --encoding if the file uses another one)",
                 line=line,
             ) from exc
+        self.encoding = encoding
         nul = text.find("\0")
         if nul != -1:
             line, column = _line_and_column(text, nul)
@@ -131,9 +241,57 @@ class SourceFile:
             )
         return text
 
-    def lines(self, encoding: str = "utf-8") -> list[str]:
+    def lines(self, encoding: str | None = None) -> list[str]:
         """Lines without their CR/LF endings."""
         return self.text(encoding).splitlines()
+
+    def stream_lines(self, encoding: str | None = None) -> Iterator[tuple[int, str]]:
+        """(line number, line without its ending) read as a stream, for files too large to
+        hold; the same errors as `text()`, found as the reading gets there."""
+        encoding = self.detect_encoding(encoding)
+        self.encoding = encoding
+        decode = codecs.getdecoder(encoding)
+        number = 0
+        try:
+            with self.open() as stream:
+                for raw in stream:
+                    number += 1
+                    if number == 1 and raw.startswith(b"\xef\xbb\xbf") and encoding == "utf-8":
+                        raw = raw[3:]
+                    try:
+                        line = decode(raw)[0]
+                    except UnicodeDecodeError as exc:
+                        raise ImportFileError(
+                            self.name,
+                            f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1} is not valid "
+                            f"{encoding} (pass --encoding if the file uses another one)",
+                            line=number,
+                        ) from exc
+                    if "\0" in line:
+                        raise ImportFileError(
+                            self.name,
+                            f"NUL character at column {line.index(chr(0)) + 1}: not a text file",
+                            line=number,
+                        )
+                    yield number, line.rstrip("\r\n")
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ImportFileError(
+                self.name, f"a broken compressed file ({exc})", line=number or None
+            ) from exc
+
+
+class _ClosingMember(io.BufferedReader):
+    """A zip member that closes its archive with it."""
+
+    def __init__(self, archive: zipfile.ZipFile, member: IO[bytes]) -> None:
+        super().__init__(member)  # type: ignore[arg-type]
+        self._archive = archive
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._archive.close()
 
 
 def _line_and_column(data: bytes | str, offset: int) -> tuple[int, int]:
@@ -225,6 +383,7 @@ class Importer:
     title: str = ""
     primary: str = "codes"  # the counts an ImportRun records
     tables: tuple[type[models.Model], ...] = (Code,)  # vacuumed after a large import
+    member_suffixes: tuple[str, ...] = TEXT_MEMBER_SUFFIXES  # what to read in a zip archive
 
     def __init__(
         self, sources: list[SourceFile], options: ImportOptions, progress: ProgressFactory
@@ -236,6 +395,42 @@ class Importer:
         self.warnings: list[ImportWarning] = []
         self.counts: dict[str, Counts] = {}
         self.edition = options.edition or ""
+        # Lines that are not records (notices, titles, headings, footnotes), by kind.
+        self.skipped: dict[str, int] = {}
+
+    @classmethod
+    def open_sources(cls, paths: list[Path]) -> list[SourceFile]:
+        """The sources of one run: each file, or the members of a zip archive that are in
+        this format's layout."""
+        sources: list[SourceFile] = []
+        for path in paths:
+            members = SourceFile.expand(path, suffixes=cls.member_suffixes)
+            if len(members) > 1 or members[0].member:
+                fitting = [m for m in members if cls.fits(m)]
+                if not fitting:
+                    raise ImportFileError(
+                        path.name,
+                        f"no member of the archive is a {cls.title} file (it holds: "
+                        f"{', '.join(m.member or '' for m in members)})",
+                    )
+                members = fitting
+            sources.extend(members)
+        return sources
+
+    @classmethod
+    def fits(cls, source: SourceFile) -> bool:
+        """Whether an archive member is in this format's layout (by default: any text)."""
+        return True
+
+    def skip(self, kind: str, count: int = 1) -> None:
+        """Count lines passed over because they are not records ("preamble lines")."""
+        if count:
+            self.skipped[kind] = self.skipped.get(kind, 0) + count
+
+    @property
+    def encodings(self) -> str:
+        """How the files were decoded, for the summary ("Windows-1252")."""
+        return ", ".join(dict.fromkeys(s.encoding_name for s in self.sources if s.encoding))
 
     @classmethod
     def bundles(cls, paths: list[Path]) -> list[list[Path]]:
@@ -252,7 +447,7 @@ class Importer:
             return self.source.sha256
         digest = hashlib.sha256()
         for source in self.sources:
-            digest.update(source.data)
+            digest.update(source.sha256.encode())
         return digest.hexdigest()
 
     def text_lines(self, source: SourceFile | None = None) -> list[str]:
@@ -287,11 +482,15 @@ class Importer:
         self, rows: list[tuple[int, list[str]]], handle: Callable[[int, list[str]], None]
     ) -> None:
         """Hand each CSV record after the header to `handle`, skipping blank and end marks."""
+        blank = 0
         with self.progress("Reading", len(rows), unit="rows") as bar:
             for number, cells in rows:
                 bar.advance()
-                if not is_end_marker(cells):
+                if is_end_marker(cells):
+                    blank += 1
+                else:
                     handle(number, cells)
+        self.skip("blank lines", blank)
 
     def fit(self, text: str, limit: int, *, line: int, field: str) -> str:
         """Text for a column of `limit` characters; cutting it is worth a warning."""

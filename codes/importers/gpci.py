@@ -94,13 +94,13 @@ class GpciImporter(Importer):
                 "cannot tell the GPCI year from the heading or file name; pass --edition"
             )
         self.edition = self.edition or f"CY{self.year} Addendum E"
-        self.skipped = header_at + 1
+        self.skip("title and heading lines", header_at + 1)
         self.rows: dict[tuple[str, str], dict[str, object]] = {}
         footnotes: dict[str, str] = {}
         in_footer = False
         for line, cells in records[header_at + 1 :]:
             if is_end_marker(cells):
-                self.skipped += 1
+                self.skip("blank lines")
                 continue
             first = cells[0].strip()
             note = FOOTNOTE.match(first)
@@ -112,7 +112,7 @@ class GpciImporter(Importer):
                 if not in_footer and not self.rows:
                     raise self.error(f"{first!r} is not a MAC number", line=line, field="MAC")
                 in_footer = True
-                self.skipped += 1
+                self.skip("footnote lines")
                 continue
             self._row(line, cells)
         if not self.rows:
@@ -259,13 +259,13 @@ class LocalityImporter(Importer):
             match = re.match(r"(\d\d)LOCCO", self.source.name.upper())
             self.year = 2000 + int(match.group(1)) if match else None
         self.edition = self.edition or (f"{self.year} LOCCO" if self.year else "LOCCO")
-        self.skipped = header_at + 1
+        self.skip("title and heading lines", header_at + 1)
         self.rows: dict[tuple[str, str], dict[str, str]] = {}
         state = ""
         in_footer = False
         for line, cells in records[header_at + 1 :]:
             if is_end_marker(cells):
-                self.skipped += 1
+                self.skip("blank lines")
                 continue
             cells = [*cells, "", "", "", "", ""][:5]
             mac = mac_code(cells[0])
@@ -275,7 +275,7 @@ class LocalityImporter(Importer):
                         f"{cells[0].strip()!r} is not a MAC number", line=line, field="MAC"
                     )
                 in_footer = True
-                self.skipped += 1
+                self.skip("footnote lines")
                 continue
             number = locality_code(cells[1])
             if number is None:

@@ -10,6 +10,7 @@ checked for nothing beyond the line's length.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 
 from codes.importers.base import Counts, parse_date, year_in
@@ -21,6 +22,12 @@ from codes.normalize import canonical_code
 RECORD_LENGTH = 320
 MIN_FIRST_LINE = 293  # through the action code; only filler may be missing after it
 MIN_CONTINUATION = 12  # through the first character of the long description
+# Some editions open with disclaimer lines. A record starts with a code (or, for a modifier,
+# three blanks and two characters) and a five-digit sequence number; a line before the first
+# record that does not is a disclaimer line and is skipped. A line that does is read as a
+# record, so a broken first record is still an error naming its line.
+RECORD_START = re.compile(r"[0-9A-Za-z ]{5}\d{5}")
+MAX_PREAMBLE_LINES = 50
 
 
 @dataclass(frozen=True)
@@ -97,14 +104,24 @@ class HcpcsImporter(CodeSetImporter):
         self.procedures: dict[str, Record] = {}
         self.modifiers: dict[str, Record] = {}
         current: Record | None = None
+        preamble: list[tuple[int, str]] = []
         with self.progress("Reading", len(lines), unit="lines") as bar:
             for number, line in enumerate(lines, start=1):
                 bar.advance()
-                if not line.strip(" \x1a"):
+                if not line.strip(" \x1a\xa0"):
                     continue
+                if current is None and not RECORD_START.match(line):
+                    preamble.append((number, line))
+                    if len(preamble) <= MAX_PREAMBLE_LINES:
+                        continue
+                    # Pages of text are not a disclaimer: say why the first line is no record.
+                    self._read_line(*preamble[0], None)
                 current = self._read_line(number, line, current)
         if not self.procedures and not self.modifiers:
+            if preamble:  # only text, no record: the first line is the one to explain
+                self._read_line(*preamble[0], None)
             raise self.error("no HCPCS records found: is this the contractor-layout file?")
+        self.skip("disclaimer lines before the first record", len(preamble))
         self._settle_edition()
 
     def _read_line(self, number: int, line: str, current: Record | None) -> Record:

@@ -16,8 +16,8 @@ import datetime
 import re
 
 from codes.importers import bulk
-from codes.importers.base import CODE_CELL, Counts, Importer, csv_records, hinted
-from codes.models import MueValue
+from codes.importers.base import CODE_CELL, Counts, Importer, SourceFile, csv_records, hinted
+from codes.models import EditEdition, MueValue
 
 HEADER_SEARCH_ROWS = 10
 SERVICE_HINTS = {
@@ -56,9 +56,15 @@ class MueImporter(Importer):
                 f"Rationale) in the first {HEADER_SEARCH_ROWS} rows: not an MUE file"
             )
         line, header = records[header_at]
+        # The AMA notice is one quoted cell over several lines; the heading's first cell holds
+        # a line break ("HCPCS/\nCPT Code"), so the header ends a line after it starts.
+        self.skip("notice lines before the heading", records[header_at - 1][0] if header_at else 0)
         self.service = self._service(header[1], line)
         self.effective = self._effective()
-        self.edition = self.edition or (self.effective.isoformat() if self.effective else "")
+        self.version = self._version()
+        self.edition = self.edition or (
+            f"{self.version}, effective {self.effective.isoformat()}" if self.effective else ""
+        )
         self.values: dict[str, dict[str, object]] = {}
         self.read_rows(records[header_at + 1 :], self._row)
         if not self.values:
@@ -82,6 +88,18 @@ class MueImporter(Importer):
                 field=column,
             )
         return found
+
+    def _version(self) -> str:
+        """2024 Q2 for values effective 2024-04-01: CMS updates MUEs each quarter."""
+        if self.effective is None:
+            return ""
+        return f"{self.effective.year} Q{(self.effective.month - 1) // 3 + 1}"
+
+    @classmethod
+    def fits(cls, source: SourceFile) -> bool:
+        with source.open() as stream:
+            head = stream.read(4096).decode("cp1252", errors="replace").upper()
+        return "MUE" in head and "CODE" in head
 
     def _effective(self) -> datetime.date | None:
         if self.options.effective:
@@ -140,11 +158,33 @@ class MueImporter(Importer):
             "rationale": rationale,
         }
 
+    def _edition_record(self) -> EditEdition | None:
+        """This quarter's edition (none without an effective date), created unless a dry run.
+        An edition older than one already imported does not relabel newer rows."""
+        if self.effective is None:
+            return None
+        edition = EditEdition.objects.filter(
+            kind=EditEdition.Kind.MUE, setting=self.service, version=self.version
+        ).first() or EditEdition(
+            kind=EditEdition.Kind.MUE,
+            setting=self.service,
+            version=self.version,
+            effective_date=self.effective,
+        )
+        edition.effective_date = self.effective
+        edition.source = self.label[:500]
+        self.edition = edition.make_label()
+        if self.options.dry_run:
+            return None
+        edition.save()
+        return edition
+
     def apply(self) -> None:
         counts = Counts()
         effective = self.effective
+        edition = self._edition_record()
         rows = MueValue.objects.filter(service=self.service).values(
-            "id", "code", "effective_date", "deletion_date", *VALUE_FIELDS
+            "id", "code", "effective_date", "deletion_date", "edition_id", *VALUE_FIELDS
         )
         exact: dict[str, dict] = {}
         open_before: dict[str, dict] = {}  # the value in force just before this file
@@ -161,22 +201,34 @@ class MueImporter(Importer):
                     row["effective_date"] or datetime.date.min
                 ):
                     open_before[row["code"]] = row
-        creates, updates, closes = [], [], []
+        creates, updates, closes, relabels = [], [], [], []
         close_on = effective - datetime.timedelta(days=1) if effective else None
         for code, values in self.values.items():
             row = exact.get(code)
             if row is not None:
                 if row["deletion_date"] is None and _same(row, values):
                     counts.unchanged += 1
+                    if edition and row["edition_id"] != edition.pk:
+                        relabels.append((row["id"], edition.pk))
                 else:
                     updates.append((row["id"], *(values[f] for f in VALUE_FIELDS), None))
                     counts.updated += 1
                 continue
             before = open_before.get(code)
             if before is not None and _same(before, values):
-                counts.unchanged += 1
+                counts.unchanged += 1  # the value stands; the newer edition now vouches for it
+                if edition and before["edition_id"] != edition.pk:
+                    relabels.append((before["id"], edition.pk))
                 continue
-            creates.append((code, self.service, effective, *(values[f] for f in VALUE_FIELDS)))
+            creates.append(
+                (
+                    code,
+                    self.service,
+                    effective,
+                    edition.pk if edition else None,
+                    *(values[f] for f in VALUE_FIELDS),
+                )
+            )
             if before is None:
                 counts.added += 1
             else:
@@ -188,16 +240,17 @@ class MueImporter(Importer):
                     closes.append((row["id"], close_on))
                     counts.deleted += 1
         self.counts[self.primary] = counts
-        if self.options.dry_run or not (creates or updates or closes):
+        if self.options.dry_run or not (creates or updates or closes or relabels):
             return
         with self.progress(
             "Writing", len(creates) + len(updates) + len(closes), unit="values"
         ) as bar:
             bulk.update_rows(MueValue, ["deletion_date"], closes, step=bar.advance)
             bulk.update_rows(MueValue, [*VALUE_FIELDS, "deletion_date"], updates, step=bar.advance)
+            bulk.update_rows(MueValue, ["edition"], relabels)
             bulk.insert_rows(
                 MueValue,
-                ["code", "service", "effective_date", *VALUE_FIELDS],
+                ["code", "service", "effective_date", "edition", *VALUE_FIELDS],
                 creates,
                 step=bar.advance,
             )

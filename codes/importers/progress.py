@@ -77,6 +77,15 @@ class Progress:
 
     def _show(self, now: float, *, finished: bool = False) -> None:
         rate = self._rate(now)
+        if not self.total:  # a stream of unknown length: how far, how fast
+            end = "" if self.terminal else "\n"
+            start = "\r" if self.terminal else ""
+            clear = " \x1b[K" if self.terminal else ""
+            self.stream.write(
+                f"{start}{self.label}: {self.done:,} {self.unit}, {rate:,.0f}/s{clear}{end}"
+            )
+            self.stream.flush()
+            return
         fraction = min(self.done / self.total, 1.0) if self.total else 1.0
         left = (self.total - self.done) / rate if rate and self.total > self.done else 0.0
         if self.terminal:

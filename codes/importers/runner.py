@@ -19,7 +19,6 @@ from codes.importers.base import (
     Importer,
     ImportFileError,
     ImportOptions,
-    SourceFile,
 )
 from codes.importers.cpt import CptImporter
 from codes.importers.gpci import GpciImporter, LocalityImporter
@@ -30,6 +29,7 @@ from codes.importers.ncci import NcciImporter
 from codes.importers.pfs import PfsImporter
 from codes.importers.progress import SILENT, ProgressFactory
 from codes.models import ImportRun
+from codes.page_cache import data_version_bump
 
 VACUUM_AFTER_ROWS = 5000
 
@@ -68,7 +68,8 @@ def import_bundle(
     """Import one file (or one bundle, for formats that come as several files). Nothing is
     written unless every line parsed; any error rolls the whole file back."""
     options = options or ImportOptions()
-    importer = FORMATS[format_name]([SourceFile.read(p) for p in paths], options, progress)
+    importer_class = FORMATS[format_name]
+    importer = importer_class(importer_class.open_sources(paths), options, progress)
     started_at, started = timezone.now(), time.perf_counter()
     with _no_cyclic_gc():
         importer.parse()
@@ -80,6 +81,8 @@ def import_bundle(
             raise ImportFileError(
                 importer.label, f"the database refused the data ({' '.join(str(exc).split())})"
             ) from exc
+    if run is not None:
+        data_version_bump()  # bulk writes send no signals: retire cached page parts here
     if run is not None and run.added + run.updated >= VACUUM_AFTER_ROWS:
         _vacuum(importer)
     return ImportOutcome(importer, run, time.perf_counter() - started)

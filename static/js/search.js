@@ -32,6 +32,9 @@
     if (!url) {
       return;
     }
+    // A box in a form (a list of codes, not a search) adds the chosen code to its value
+    // instead of opening the code's page.
+    var fills = input.type !== "search" && !input.classList.contains("site-search__input");
     boxes += 1;
     var listId = "search-suggestions-" + boxes;
     var list = document.createElement("ul");
@@ -43,9 +46,10 @@
     var status = document.createElement("p");
     status.className = "visually-hidden";
     status.setAttribute("role", "status");
-    form.classList.add("search-suggest-host");
-    form.appendChild(list);
-    form.appendChild(status);
+    var host = fills ? input.parentNode : form;
+    host.classList.add("search-suggest-host");
+    host.appendChild(list);
+    host.appendChild(status);
 
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");
@@ -90,7 +94,20 @@
       return item;
     }
 
+    function lastWord() {
+      var words = input.value.split(/[\s,;]+/);
+      return words[words.length - 1] || "";
+    }
+
     function follow(item) {
+      if (fills) {
+        var code = item.getAttribute("data-code");
+        var value = input.value;
+        var typed = lastWord();
+        input.value = value.slice(0, value.length - typed.length) + code + " ";
+        close();
+        return;
+      }
       window.location.assign(item.getAttribute("data-href"));
     }
 
@@ -99,28 +116,31 @@
       options = [];
       (data.results || []).forEach(function (result, i) {
         var item = option(listId + "-" + i, result.url);
+        item.setAttribute("data-code", result.code);
         item.appendChild(span("search-suggest__code", result.code));
         item.appendChild(span("search-suggest__system", result.system));
         item.appendChild(span("search-suggest__title", result.title));
         options.push(item);
         list.appendChild(item);
       });
-      var all = option(listId + "-all", data.search_url);
-      all.classList.add("search-suggest__all");
-      all.textContent = "Search for “" + data.query + "”";
-      options.push(all);
-      list.appendChild(all);
+      if (!fills) {
+        var all = option(listId + "-all", data.search_url);
+        all.classList.add("search-suggest__all");
+        all.textContent = "Search for “" + data.query + "”";
+        options.push(all);
+        list.appendChild(all);
+      }
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
       highlight(-1);
-      var count = options.length - 1;
+      var count = fills ? options.length : options.length - 1;
       status.textContent = count
         ? count + (count === 1 ? " suggestion" : " suggestions") + ", use the arrow keys to choose"
         : "No suggestions; press Enter to search";
     }
 
     function suggest() {
-      var query = input.value.trim();
+      var query = fills ? lastWord() : input.value.trim();
       if (query.length < MIN_LENGTH) {
         close();
         return;
@@ -141,7 +161,7 @@
           return response.ok ? response.json() : null;
         })
         .then(function (data) {
-          if (!data || input.value.trim() !== query) {
+          if (!data || (fills ? lastWord() : input.value.trim()) !== query) {
             return;
           }
           cache[query] = data;
@@ -184,7 +204,7 @@
         if (open) {
           event.preventDefault();
           close();
-        } else if (input.value) {
+        } else if (input.value && !fills) {
           event.preventDefault();
           input.value = "";
         }

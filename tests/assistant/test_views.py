@@ -94,9 +94,9 @@ def test_a_client_address_is_limited_on_top_of_the_allowance(client, demo, setti
 def test_an_account_sees_section_facts_with_links_and_editions(member_client, demo) -> None:
     response = _ask(member_client, "can I bill 64493 with 77003")
     page = member_client.get(response["Location"]).content.decode()
-    assert "Modifier indicator 0" in page
+    assert "Modifier indicator 1" in page
     assert "/cpt/64493/?dos=" in page and "#ncci" in page
-    assert "NCCI PTP practitioner edits, edit effective 2010-01-01" in page
+    assert "NCCI PTP v30.1, effective 2024-04-01" in page
 
 
 @pytest.mark.django_db

@@ -55,7 +55,7 @@ def test_64493_with_77003_is_an_indicator_1_edit_that_denies_77003_without_a_mod
     assert "77003 (line 2) is column 2" in edit.detail
     assert "modifier indicator 1" in edit.title
     assert "CPT Manual or CMS manual coding instruction" in edit.detail
-    assert edit.edition == "NCCI PTP practitioner edits, edit effective 2024-04-01"
+    assert edit.edition == "NCCI PTP v30.1, effective 2024-04-01"
     assert edit.url == "/cpt/77003/?dos=2024-06-03#ncci"
 
 
@@ -124,7 +124,7 @@ def test_64494_with_2_units_is_over_its_mue_of_1_a_policy_edit(real_edits):
     assert "2 — Date of Service Edit: Policy" in mue[0].detail
     assert "appeals rarely overturn" in mue[0].detail
     assert "CMS Policy" in mue[0].detail
-    assert mue[0].edition == "MUE practitioner values effective 2024-04-01"
+    assert mue[0].edition == "MUE 2024 Q2, effective 2024-04-01"
 
 
 def test_a_date_of_service_mue_adds_up_the_units_of_every_line_of_the_code(real_edits):

@@ -74,7 +74,7 @@ def test_an_account_checks_a_claim_and_lands_on_its_saved_result(client, coder, 
     html = client.get(response["Location"]).content.decode()
     assert "NCCI edit 64493 / 77003 bypassed by XS on line 2" in html
     assert "64494: 2 units on Jun 3, 2024 (line 3), over its MUE of 1" in html
-    assert "NCCI PTP practitioner edits, edit effective 2024-04-01" in html
+    assert "NCCI PTP v30.1, effective 2024-04-01" in html
     assert 'href="/cpt/77003/?dos=2024-06-03#ncci"' in html
 
 
@@ -160,7 +160,7 @@ def test_the_csv_holds_the_lines_the_total_and_every_finding(client, coder, real
     findings = rows[rows.index([]) + 2 :]
     edit = next(row for row in findings if row[4].startswith("NCCI edit 20610 / 99213"))
     assert edit[0] == "Will deny" and edit[1] == "1 2"
-    assert edit[6] == "NCCI PTP practitioner edits, edit effective 2024-04-01"
+    assert edit[6] == "NCCI PTP v30.1, effective 2024-04-01"
 
 
 def test_history_lists_reopens_and_deletes_checks(client, coder, claim_codes):

@@ -148,10 +148,22 @@ def test_guest_review_query_count(client, facet_family, django_assert_max_num_qu
 
 
 def test_account_first_view_query_count(client, facet_family, django_assert_max_num_queries):
-    # an account also gets the seven knowledge sections and CasePilot's questions left: 15
+    # an account also gets the seven knowledge sections, and the page reads the data version
+    # of its cached parts, and CasePilot's questions left: 16 queries while nothing is cached
     client.force_login(make_user())
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         assert client.get("/cpt/64493/").status_code == 200
+
+
+def test_account_re_read_costs_five_queries(client, facet_family, django_assert_num_queries):
+    # the session, the account, the data version, the metering decision and CasePilot's
+    # questions left: every part of the page is cached, the decisions never are
+    client.force_login(make_user())
+    client.get("/cpt/64493/")
+    with django_assert_num_queries(5):
+        response = client.get("/cpt/64493/")
+    assert "Official descriptor of 64493" in response.content.decode()
+    assert response["Cache-Control"] == "private, no-store"
 
 
 def test_home_page_query_count(client, facet_family, django_assert_max_num_queries):
@@ -205,9 +217,9 @@ def test_a_large_family_shows_a_window_around_the_code_and_links_the_group(clien
 
 
 def test_a_large_family_costs_no_extra_query(client, big_range, django_assert_max_num_queries):
-    # code, its tree, related codes, metering, new session, CasePilot's questions left: as for
-    # any code page
-    with django_assert_max_num_queries(6):
+    # version, code, its tree, related codes, metering, new session, CasePilot's questions
+    # left: as for any code page
+    with django_assert_max_num_queries(7):
         client.get("/cpt/20015/")
 
 

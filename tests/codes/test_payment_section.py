@@ -177,7 +177,7 @@ def test_a_saved_locality_costs_one_query_more(
     member.get("/cpt/99214/")  # the view is spent once
     User.objects.update(payment_locality=manhattan)
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         html = member.get("/cpt/99214/").content.decode()
 
     assert "Medicare payment in NY — MANHATTAN" in html

@@ -62,7 +62,7 @@ def test_a_coder_enters_a_claim_with_the_keyboard_and_reads_the_findings(
     expect(findings).to_contain_text("NCCI edit 64493 / 77003 bypassed by XS on line 2")
     expect(findings).to_contain_text("64494: 2 units")
     expect(findings).to_contain_text("over its MUE of 1")
-    expect(findings).to_contain_text("NCCI PTP practitioner edits, edit effective 2024-04-01")
+    expect(findings).to_contain_text("NCCI PTP v30.1, effective 2024-04-01")
     expect(findings).not_to_contain_text("99999")
     expect(page.get_by_role("link", name="Download CSV")).to_be_visible()
     assert_accessible(page)

@@ -48,7 +48,8 @@ class Command(BaseCommand):
             nargs="+",
             type=Path,
             metavar="FILE",
-            help="files to import (ama-cpt: the data files or their folder)",
+            help="files to import, plain, .gz or CMS .zip archives (ama-cpt: the data files or "
+            "their folder)",
         )
         parser.add_argument(
             "--dry-run",
@@ -73,7 +74,9 @@ class Command(BaseCommand):
             help="NCCI and MUE files: whose claims the edits apply to",
         )
         parser.add_argument(
-            "--encoding", default="utf-8", help="text encoding of the files (default utf-8)"
+            "--encoding",
+            help="text encoding of the files (default: UTF-8 when the file is valid UTF-8, "
+            "else Windows-1252, as CMS text files are)",
         )
 
     def handle(self, *args, **options) -> None:
@@ -102,6 +105,11 @@ class Command(BaseCommand):
         importer = outcome.importer
         edition = f", edition {importer.edition}" if importer.edition else ""
         self.stdout.write(f"{importer.label} — {importer.title}{edition}")
+        if importer.encodings and importer.encodings != "UTF-8":
+            self.stdout.write(f"  read as {importer.encodings}")
+        if importer.skipped:
+            skipped = ", ".join(f"{n:,} {kind}" for kind, n in importer.skipped.items())
+            self.stdout.write(f"  skipped (not records): {skipped}")
         verb = "would be" if importer.options.dry_run else "were"
         for name, counts in importer.counts.items():
             if name == "history entries":

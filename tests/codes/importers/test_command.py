@@ -131,7 +131,35 @@ def test_a_dry_run_is_not_recorded(import_codes):
     assert not ImportRun.objects.exists()
 
 
-def test_bytes_that_are_not_utf8_are_an_error_naming_line_and_column(import_codes, tmp_path):
+def test_a_file_that_is_not_utf8_is_read_as_windows_1252_without_flags(import_codes, tmp_path):
+    cms = write_variant(
+        tmp_path,
+        HCPCS.name,
+        lambda data: data.replace(b"Sample cane of any", b"Sample can\xe9 of any"),
+    )
+
+    output = import_codes("cms-hcpcs", cms)
+
+    assert "read as Windows-1252" in output
+    assert Code.objects.get(key="E0100").long_descriptor.startswith("Sample cané of any")
+
+
+def test_a_utf8_file_is_read_as_utf8(import_codes, tmp_path):
+    utf8 = write_variant(
+        tmp_path,
+        HCPCS.name,
+        lambda data: data.replace(b"Sample cane of any", "Sample cané of any".encode()),
+    )
+
+    output = import_codes("cms-hcpcs", utf8)
+
+    assert "read as" not in output
+    assert Code.objects.get(key="E0100").long_descriptor.startswith("Sample cané of any")
+
+
+def test_bytes_not_in_the_named_encoding_are_an_error_naming_line_and_column(
+    import_codes, tmp_path
+):
     latin = write_variant(
         tmp_path,
         HCPCS.name,
@@ -139,10 +167,8 @@ def test_bytes_that_are_not_utf8_are_an_error_naming_line_and_column(import_code
     )
 
     with pytest.raises(CommandError, match=r"line 4: byte 0xe9 at column 22 is not valid utf-8"):
-        import_codes("cms-hcpcs", latin)
-
-    import_codes("cms-hcpcs", latin, encoding="latin-1")
-    assert Code.objects.get(key="E0100").long_descriptor.startswith("Sample cané of any")
+        import_codes("cms-hcpcs", latin, encoding="utf-8")
+    assert not Code.objects.exists()
 
 
 def test_a_nul_byte_is_an_error(import_codes, tmp_path):

@@ -110,3 +110,13 @@ def test_on_a_terminal_the_command_redraws_one_line_per_phase():
         "Writing",
     ]
     assert all("\x1b[K" in phase for phase in phases)
+
+
+def test_a_stream_of_unknown_length_shows_how_far_and_how_fast_without_a_total():
+    clock, stream = Clock(), StringIO()
+    progress = ProgressFactory(stream, clock=clock, plain_every=1)("Reading", 0, unit="lines")
+
+    clock.now += 2
+    progress.advance(40_000)
+
+    assert stream.getvalue() == "Reading: 40,000 lines, 20,000/s\n"
