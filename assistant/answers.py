@@ -7,8 +7,9 @@ is not in our tables. What a guest may read follows what the code page shows a g
 short descriptor, status, add-on and family links, modifier names. Everything else invites them
 to register.
 
-Edits and MUEs come from `codes.edits` (the claim check's engine), sections from
-`codes.knowledge`, Case2Code results from `codes.search`; nothing here re-derives them.
+Edits and MUEs come from `codes.edits` (the claim check's engine), payment by locality from
+`codes.payment`, sections from `codes.knowledge`, Case2Code results from `codes.search`;
+nothing here re-derives them.
 """
 
 from __future__ import annotations
@@ -34,18 +35,18 @@ from codes.edits import (
 from codes.knowledge import (
     MUE_MEANINGS,
     NCCI_INDICATOR_MEANINGS,
+    STATUS_MEANINGS,
     NcciPair,
-    Payment,
     coverage_as_of,
     crosswalk_for_code,
     facts_derive,
     history_by_year,
     modifiers_derive,
     modifiers_for_code,
-    payment_for_lines,
 )
-from codes.models import Code, CodeGroup, CodeModifier, Guideline, Modifier, RvuLine
+from codes.models import Code, CodeGroup, CodeModifier, Guideline, Locality, Modifier, RvuLine
 from codes.normalize import SYSTEMS
+from codes.payment import LinePrice, PriceRequest, locality_search, price_lines
 
 MAX_QUESTION_LENGTH = 1000
 NOT_IN_DATA = "I don't have an answer to that in our data."
@@ -179,6 +180,12 @@ ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 NAMED_DATE = re.compile(r"\b([a-z]{3,9})\.? (\d{1,2}),? (\d{4})\b", re.IGNORECASE)
 YEAR = re.compile(r"\b(?:in|for|during|of|year)\s+(\d{4})\b")
 LOCALITY = re.compile(r"\bin ([A-Z][A-Za-z.]+(?: [A-Z][A-Za-z.]+)*)")
+# "… in manhattan?" typed in lower case: a place only at the very end of the question.
+LOCALITY_TAIL = re.compile(r"\bin ([a-z][a-z.]+(?: [a-z][a-z.]+){0,3})\s*[?.!]*\s*$")
+# Words around a place name that no locality is named by.
+PLACE_NOISE = frozenset(
+    ["the", "county", "cnty", "city", "area", "locality", "state", "medicare", "cpt", "hcpcs"]
+)
 CODE_WITH_MODIFIER = re.compile(r"^(.+?)-([0-9A-Za-z]{2})$")
 TOKEN_EDGE = "\"'.,;:!?()[]{}<>«»“”‘’¿¡"
 
@@ -274,6 +281,9 @@ def question_read(*, text: str, today: datetime.date, has_context: bool = False)
     place = ""
     if locality and locality.group(1).lower() not in MONTHS:
         place = locality.group(1)
+    tail = LOCALITY_TAIL.search(text) if not place else None
+    if tail and tail.group(1).split()[0] not in MONTHS:
+        place = tail.group(1)
     return Reading(
         kind=kind,
         keys=tuple(dict.fromkeys(keys)),
@@ -602,26 +612,47 @@ def _answer_code(reading: Reading, lookup: _Lookup, sections: bool) -> Answer:
     return answer
 
 
-def payment_lookup(
-    *, keys: list[str], dos: datetime.date, locality: str = ""
-) -> tuple[dict[str, Payment], str]:
-    """The fee schedule payment of each code on the date of service, and a note about the
-    locality. The one place CasePilot prices a code: switch it to payment by locality here."""
-    lines: dict[str, list[RvuLine]] = {}
-    for line in RvuLine.objects.filter(code__in=keys):
-        lines.setdefault(line.code, []).append(line)
-    payments = {}
-    for key, found in lines.items():
-        payment = payment_for_lines(lines=found, dos=dos)
-        if payment is not None:
-            payments[key] = payment
-    note = ""
-    if locality:
-        note = (
-            "Our tables hold the national amounts; the geographic adjustment for a locality "
-            "is not in our data, so these are before it."
+def locality_named(place: str) -> tuple[Locality | None, str]:
+    """The Medicare locality a question names ("in Manhattan", "in Ohio", "in Cook county"),
+    and a note when it names none or several (one query). A name that is exactly one
+    locality's wins over the others it is part of: Chicago, not Suburban Chicago."""
+    words = [w for w in place.split() if w.lower().strip(".") not in PLACE_NOISE]
+    if not words:
+        return None, ""
+    wanted = " ".join(words)
+    if len(wanted) == 2 and wanted.isupper():
+        # NY is a state, not every name with "ny" in it (the file's "CNTY").
+        found = list(Locality.objects.filter(state=wanted, gpcis__isnull=False).distinct())
+    else:
+        found = locality_search(text=wanted)
+    exact = [x for x in found if x.name.upper() == wanted.upper()]
+    if len(found) == 1 or len(exact) == 1:
+        return (exact or found)[0], ""
+    if not found:
+        if not place[:1].isupper():  # "… in the office": not a place at all
+            return None, ""
+        return None, (
+            f"No Medicare locality on file matches “{place}”; these are national amounts. "
+            "Name a state, a county or a locality such as Manhattan."
         )
-    return payments, note
+    names = ", ".join(x.label for x in found[:8]) + (", …" if len(found) > 8 else "")
+    return None, (
+        f"“{place}” matches {len(found)} Medicare localities ({names}); these are national "
+        "amounts. Name one of them for its amounts."
+    )
+
+
+def payment_lookup(
+    *, keys: list[str], dos: datetime.date, locality: Locality | None = None
+) -> dict[str, LinePrice]:
+    """Each code's Medicare payment on the date of service in the locality (None: national),
+    each code on its own: the one place CasePilot prices a code. One query for the fee
+    schedule lines, one for the locality's GPCIs."""
+    rows = list(RvuLine.objects.filter(code__in=keys))
+    held = sorted({row.code for row in rows})
+    requests = [PriceRequest(key) for key in held]
+    prices = price_lines(requests, day=dos, locality=locality, rvu_lines=rows, same_claim=False)
+    return {price.request.code: price for price in prices}
 
 
 def _pfs_edition(line: RvuLine) -> str:
@@ -630,33 +661,72 @@ def _pfs_edition(line: RvuLine) -> str:
     return f"PFS {label} release"
 
 
-def _payment_fact(code: Code, payment: Payment, dos: datetime.date) -> Fact:
-    line = payment.line
+def _payment_url(code: Code, *, dos: datetime.date, locality: Locality | None) -> str:
+    """The code page's payment section on the date, in the locality the answer priced in (or
+    nationally, whatever the reader's account has chosen): it shows the answer's figures."""
+    query = {"dos": dos.isoformat(), "locality": locality.key if locality else "national"}
+    return f"{code.get_absolute_url()}?{urlencode(query)}#payment"
+
+
+def _payment_fact(code: Code, price: LinePrice, dos: datetime.date) -> Fact | None:
+    line, locality = price.line, price.locality
+    if line is None:
+        return None
     edition = _pfs_edition(line)
-    if not payment.priced:
-        text = (
-            f"{code.code}: no national payment — status {line.status_code or 'blank'}: "
-            f"{payment.status_meaning or 'the fee schedule does not price this code.'}"
-        )
-    else:
+    if price.gpci is not None:
+        edition += f"; GPCIs {price.gpci.edition}"
+    if price.refusal:
+        if line.status_code and line.status_code not in {"A", "R", "T"}:
+            meaning = STATUS_MEANINGS.get(line.status_code, "")
+            text = (
+                f"{code.code}: no fee schedule amount — status {line.status_code}: "
+                f"{meaning or 'the fee schedule does not price this code.'}"
+            )
+        else:
+            text = f"{code.code}: {price.refusal}"
+    elif locality is None:
         parts = []
-        if line.nonfacility_payment is not None:
-            parts.append(f"non-facility {line.nonfacility_total} RVUs, ${line.nonfacility_payment}")
-        if line.facility_payment is not None:
-            parts.append(f"facility {line.facility_total} RVUs, ${line.facility_payment}")
+        if price.nonfacility is not None:
+            parts.append(
+                f"non-facility {line.nonfacility_total} RVUs, ${price.nonfacility.participating}"
+            )
+        if price.facility is not None:
+            parts.append(f"facility {line.facility_total} RVUs, ${price.facility.participating}")
         text = (
             f"{code.code} national Medicare payment: {'; '.join(parts)} "
             f"(conversion factor ${line.conversion_factor})."
         )
-    if not payment.in_force:
+    else:
+        parts = []
+        for name, amounts in (("non-facility", price.nonfacility), ("facility", price.facility)):
+            if amounts is not None:
+                parts.append(
+                    f"{name} ${amounts.participating} (limiting charge ${amounts.limiting_charge})"
+                )
+        text = (
+            f"{code.code} Medicare payment in {locality.label}: {'; '.join(parts)}, "
+            f"participating amounts with the {price.gpci_year} GPCIs and conversion factor "
+            f"${line.conversion_factor}."
+        )
+    if not price.release_in_force:
         text += " The date of service is before the oldest release on file; this is that release."
     return Fact(
         text,
-        _code_url(code, section="payment", dos=dos),
+        _payment_url(code, dos=dos, locality=locality),
         _source(code, "payment"),
         edition,
         [code.key],
     )
+
+
+def _payment_facts(
+    answer: Answer, codes: list[Code], *, reading: Reading, locality: Locality | None
+) -> None:
+    prices = payment_lookup(keys=[c.key for c in codes], dos=reading.dos, locality=locality)
+    for code in codes:
+        fact = _payment_fact(code, prices[code.key], reading.dos) if code.key in prices else None
+        if fact is not None:
+            answer.facts.append(fact)
 
 
 def _answer_compare(reading: Reading, lookup: _Lookup, sections: bool) -> Answer:
@@ -678,10 +748,10 @@ def _answer_compare(reading: Reading, lookup: _Lookup, sections: bool) -> Answer
     if not sections:
         answer.invite = _invite("compare", None)
         return answer
-    payments, _ = payment_lookup(keys=[c.key for c in codes], dos=reading.dos)
-    for code in codes:
-        if code.key in payments:
-            answer.facts.append(_payment_fact(code, payments[code.key], reading.dos))
+    locality, note = locality_named(reading.locality) if reading.locality else (None, "")
+    _payment_facts(answer, codes, reading=reading, locality=locality)
+    if note and answer.facts:
+        answer.notes.append(note)
     answer.code_id = codes[0].pk
     return answer
 
@@ -823,8 +893,8 @@ def _answer_modifiers(reading: Reading, lookup: _Lookup, sections: bool) -> Answ
             )
         answer.invite = _invite("modifiers", subject)
         return answer
-    payments, _ = payment_lookup(keys=[subject.key], dos=reading.dos)
-    payment = payments.get(subject.key)
+    price = payment_lookup(keys=[subject.key], dos=reading.dos).get(subject.key)
+    in_force = price.line if price else None
     # The modifiers NCCI implies come from the edits a modifier may bypass: a few name them.
     # Its column 1 edits first: a code is column 2 of thousands, column 1 of far fewer.
     bypassable = ptp_edits_with(subject.key, day=reading.dos, indicator="1", limit=7, columns=(1,))
@@ -834,14 +904,14 @@ def _answer_modifiers(reading: Reading, lookup: _Lookup, sections: bool) -> Answ
         )
     ncci = [_pair(edit, subject.key) for edit in bypassable]
     lookup.known.update(pair.other for pair in ncci)
-    derived = modifiers_derive(rvu=payment.line if payment else None, ncci=ncci)
+    derived = modifiers_derive(rvu=in_force, ncci=ncci)
     uses = modifiers_for_code(code=subject, derived=derived)
     wanted = set(named)
     if "bilateral" in reading.words:
         wanted |= {"50", "RT", "LT"}
     shown = [use for use in uses if not wanted or use.code in wanted] or uses
     url = _code_url(subject, section="modifiers", dos=reading.dos)
-    edition = _pfs_edition(payment.line) if payment else ""
+    edition = _pfs_edition(in_force) if in_force else ""
     for use in shown[:8]:
         name = use.modifier.short_descriptor if use.modifier else ""
         why = "; ".join(f"{reason.label}: {reason.text}" for reason in use.reasons)
@@ -857,7 +927,7 @@ def _answer_modifiers(reading: Reading, lookup: _Lookup, sections: bool) -> Answ
             )
         )
     if "bilateral" in reading.words or wanted & {"50", "RT", "LT"}:
-        for rule in facts_derive(code=subject, rvu=payment.line if payment else None):
+        for rule in facts_derive(code=subject, rvu=in_force):
             if rule.startswith("Bilateral"):
                 answer.facts.append(
                     Fact(
@@ -1085,12 +1155,11 @@ def _answer_payment(reading: Reading, lookup: _Lookup, sections: bool) -> Answer
     if not sections:
         answer.invite = _invite("payment", codes[0])
         return answer
-    payments, note = payment_lookup(
-        keys=[c.key for c in codes], dos=reading.dos, locality=reading.locality
-    )
-    for code in codes:
-        if code.key in payments:
-            answer.facts.append(_payment_fact(code, payments[code.key], reading.dos))
+    # Guests never reach this: the locality is looked up for an account only.
+    locality, note = locality_named(reading.locality) if reading.locality else (None, "")
+    _payment_facts(answer, codes, reading=reading, locality=locality)
+    if locality is not None and answer.facts:
+        answer.heading += f" in {locality.label}"
     if note and answer.facts:
         answer.notes.append(note)
     return answer

@@ -44,6 +44,7 @@ QUESTIONS = [
     ("NCCI, one code", "NCCI edits for 64493", None),
     ("MUE", "how many units of 64494", None),
     ("payment", "how much does Medicare pay for 99214", None),
+    ("payment in a locality", "how much does Medicare pay for 99214 in Manhattan", None),
     ("coverage", "is 64494 covered by Medicare", None),
     ("history", "when was 64494 added", None),
     ("made-up code", "What is CPT code 99999?", None),

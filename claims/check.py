@@ -2,8 +2,8 @@
 
 Each rule is worked out as of each line's own date of service. The facts come from `codes/`
 (`codes.edits` for the codes with their add-on primaries, and NCCI pairs with MUEs;
-`codes.knowledge` for the fee schedule), fetched in four queries whatever the number of lines
-or pairs: codes, edits, fee schedule lines, modifiers.
+`codes.payment` for the fee schedule amounts in the account's locality), fetched in four
+queries whatever the number of lines or pairs: codes, edits, fee schedule lines, modifiers.
 
 The result is plain data (`CheckResult.as_dict()`), stored as the account's saved check and
 rendered, printed and downloaded from there.
@@ -32,10 +32,10 @@ from codes.knowledge import (
     BILATERAL_MEANINGS,
     NCCI_INDICATOR_MEANINGS,
     PROCEDURE_SYSTEMS,
-    payment_for_lines,
 )
-from codes.models import Code, Modifier, MueValue, RvuLine
+from codes.models import Code, Locality, Modifier, MueValue, RvuLine
 from codes.normalize import SYSTEMS
+from codes.payment import Amounts, LinePrice, PriceRequest, price_lines, release_lines
 
 Severity = Literal["deny", "check", "info"]
 SEVERITY_ORDER: dict[str, int] = {"deny": 0, "check": 1, "info": 2}
@@ -94,9 +94,12 @@ class LineResult:
     units: int
     dos: str
     facility: bool
-    payment: str  # dollars and cents, or "" when the fee schedule sets no amount
-    payment_note: str
+    payment: str  # the participating amount in dollars and cents, or "" when none is set
+    payment_note: str  # how it was priced, or why it cannot be
     worst: str = ""  # the most severe finding on the line
+    adjustments: list[str] = field(default_factory=list)  # "51 at 50%", as applied
+    payment_refused: bool = False  # the fee schedule or a modifier rule sets no amount
+    payment_url: str = ""  # the code page's payment section in the claim's locality
 
 
 @dataclass
@@ -106,6 +109,7 @@ class CheckResult:
     total_payment: str
     payment_basis: str
     editions: list[str] = field(default_factory=list)
+    locality: str = ""  # the `13202-01` key priced in; "" for national amounts
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -113,49 +117,65 @@ class CheckResult:
 
 # --- Payment: the one place that prices a line -----------------------------------------------
 
-# Modifiers that change a line's fee schedule amount (other than 26 and TC, which pick a line).
-PAYMENT_MODIFIERS = ("50", "51", "62", "80", "81", "82", "AS")
+
+def claim_prices(
+    *, lines: list[ClaimLine], rvu_lines: list[RvuLine], locality: Locality | None
+) -> dict[int, LinePrice]:
+    """Each line's Medicare amount, by line number, from `codes.payment`: the lines of one date
+    of service are priced together (the multiple-procedure ranking is per day), in the
+    locality (None: national), each in its own setting. No query: the fee schedule lines are
+    the claim's, and the locality comes with its GPCIs from `locality_find`."""
+    by_day: dict[datetime.date, list[ClaimLine]] = defaultdict(list)
+    for line in lines:
+        by_day[line.dos].append(line)
+    prices: dict[int, LinePrice] = {}
+    for day, group in by_day.items():
+        requests = [
+            PriceRequest(line.key, line.modifiers, line.units, line.facility) for line in group
+        ]
+        priced = price_lines(requests, day=day, locality=locality, rvu_lines=rvu_lines)
+        for line, price in zip(group, priced, strict=True):
+            prices[line.number] = price
+    return prices
 
 
-@dataclass(frozen=True)
-class LinePrice:
-    amount: Decimal | None
-    note: str
-    edition: str
+def _paid(price: LinePrice) -> Amounts | None:
+    """The amounts of the line's own setting."""
+    return price.facility if price.request.facility else price.nonfacility
 
 
-def line_price(
-    *, rvu_lines: list[RvuLine], line: ClaimLine, locality: str | None = None
-) -> LinePrice:
-    """The Medicare amount for one line, from the fee schedule release in force on its date.
+def _price_note(price: LinePrice, *, place: str) -> str:
+    """How the line was priced, in a sentence a coder can check against the fee schedule."""
+    if price.refusal:
+        return price.refusal
+    amounts = _paid(price)
+    line = price.line
+    where = "facility" if price.request.facility else "non-facility"
+    if amounts is None or line is None:
+        return f"The fee schedule sets no {where} amount for this code (its PE RVU is NA)."
+    component = f", {line.modifier} component" if line.modifier else ""
+    each = price.facility_fee if price.request.facility else price.nonfacility_fee
+    note = f"{place} {where}{component}: {price.request.units} × ${each}"
+    for adjustment in price.adjustments:
+        note += f"; {adjustment.modifier} at {adjustment.percent} ({adjustment.reason})"
+    note += (
+        f"; non-participating ${amounts.non_participating}, limiting charge "
+        f"${amounts.limiting_charge}"
+    )
+    if not price.release_in_force:
+        note += f" (the date is before every release on file; {line.edition} used)"
+    if not price.gpci_in_force and price.gpci is not None:
+        note += f" (the date is before every GPCI year on file; {price.gpci.year} used)"
+    return note
 
-    The only place the claim check prices anything: it asks `codes/` and never computes a
-    rate itself. Today that is the national amount of `codes.knowledge.payment_for_lines`,
-    with the 26 or TC component line when the line carries that modifier; payment by locality
-    and the other modifier adjustments come from the fee schedule module when it has them.
-    """
-    payment = payment_for_lines(lines=rvu_lines, dos=line.dos, chart=False)
-    if payment is None:
-        return LinePrice(None, "No fee schedule line on file.", "")
-    chosen = payment.line
-    for component in payment.components:
-        if component.modifier and component.modifier in line.modifiers:
-            chosen = component
-    edition = f"PFS {chosen.edition}"
-    if not payment.priced:
-        return LinePrice(None, f"Status {chosen.status_code}: no national amount.", edition)
-    each = chosen.facility_payment if line.facility else chosen.nonfacility_payment
-    if each is None:
-        return LinePrice(None, "No amount for this place of service.", edition)
-    where = "facility" if line.facility else "non-facility"
-    part = f", {chosen.modifier} component" if chosen.modifier else ""
-    note = f"National {where}{part}, {line.units} × ${each}"
-    if not payment.in_force:
-        note += f" (oldest release on file, {chosen.edition})"
-    unapplied = [m for m in line.modifiers if m in PAYMENT_MODIFIERS]
-    if unapplied:
-        note += f"; the {', '.join(unapplied)} payment adjustment is not applied"
-    return LinePrice(each * line.units, note, edition)
+
+def _price_editions(price: LinePrice) -> list[str]:
+    editions = []
+    if price.line is not None:
+        editions.append(f"PFS {price.line.edition} (conversion factor ${price.conversion_factor})")
+    if price.gpci is not None:
+        editions.append(f"GPCI {price.gpci.year} ({price.gpci.edition})")
+    return editions
 
 
 # --- The rules ---------------------------------------------------------------------------------
@@ -167,11 +187,23 @@ def _page_url(system: str, code: str) -> str:
     return reverse("codes:code_detail", kwargs={"system": SYSTEMS[system].url_prefix, "code": code})
 
 
-def _code_url(code: Code | None, *, dos: datetime.date, section: str = "") -> str:
+def _code_url(
+    code: Code | None,
+    *,
+    dos: datetime.date,
+    section: str = "",
+    priced: bool = False,
+    locality: Locality | None = None,
+) -> str:
     if code is None:
         return ""
     anchor = f"#{section}" if section else ""
-    return f"{_page_url(code.system.slug, code.code)}?dos={dos.isoformat()}{anchor}"
+    where = ""
+    if priced:
+        # The payment section prices in the locality named (or nationally), so that it shows
+        # the claim's figures whatever locality the account picks later.
+        where = f"&locality={locality.key if locality else 'national'}"
+    return f"{_page_url(code.system.slug, code.code)}?dos={dos.isoformat()}{where}{anchor}"
 
 
 def _spelled(key: str, codes: dict[str, Code]) -> str:
@@ -436,8 +468,9 @@ def _modifier_findings(lines: list[ClaimLine], codes, known, rvus) -> list[Findi
         if "50" not in line.modifiers:
             continue
         code = codes.get(line.key)
-        payment = payment_for_lines(lines=rvus.get(line.key, []), dos=line.dos, chart=False)
-        indicator = payment.line.bilat_surg if payment else ""
+        release, _ = release_lines(lines=rvus.get(line.key, []), day=line.dos)
+        in_force = release[0] if release else None
+        indicator = in_force.bilat_surg if in_force else ""
         if indicator == "1":
             continue
         spelled = _spelled(line.key, codes)
@@ -453,7 +486,7 @@ def _modifier_findings(lines: list[ClaimLine], codes, known, rvus) -> list[Findi
                 f"{indicator or 'not on file'}",
                 detail=f"Modifier 50 is paid at 150% only under bilateral indicator 1. "
                 f"Indicator {indicator or '—'}: {meaning}",
-                edition=f"PFS {payment.line.edition}" if payment else "",
+                edition=f"PFS {in_force.edition}" if in_force else "",
                 url=_code_url(code, dos=line.dos, section="payment"),
                 url_label=f"{spelled} payment indicators" if code else "",
             )
@@ -464,15 +497,17 @@ def _modifier_findings(lines: list[ClaimLine], codes, known, rvus) -> list[Findi
 # --- The whole claim ---------------------------------------------------------------------------
 
 
-def claim_check(*, lines: list[ClaimLine], locality: str | None = None) -> CheckResult:
-    """Every finding about the claim, and its payment, in four queries whatever its size."""
+def claim_check(*, lines: list[ClaimLine], locality: Locality | None = None) -> CheckResult:
+    """Every finding about the claim, and its payment in the locality (None: national), in
+    four queries whatever its size; the locality comes with its GPCIs from `locality_find`."""
     keys = sorted({line.key for line in lines})
     days = sorted({line.dos for line in lines})
     codes = procedure_codes(keys)
     primaries = {key: frozenset(code.primary_keys) for key, code in codes.items()}
     edits, mue_rows = edits_among_dates(keys, days=days)
     rvus: dict[str, list[RvuLine]] = defaultdict(list)
-    for row in RvuLine.objects.filter(code__in=keys).defer("extra"):
+    rvu_rows = list(RvuLine.objects.filter(code__in=keys).defer("extra"))
+    for row in rvu_rows:
         rvus[row.code].append(row)
     modifiers = sorted({m for line in lines for m in line.modifiers})
     known = set(Modifier.objects.filter(code__in=modifiers).values_list("code", flat=True))
@@ -486,17 +521,19 @@ def claim_check(*, lines: list[ClaimLine], locality: str | None = None) -> Check
     findings += _modifier_findings(lines, codes, known, rvus)
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], min(f.lines), f.kind))
 
+    place = f"{locality.label} ({locality.key})" if locality else "National"
+    prices = claim_prices(lines=lines, rvu_lines=rvu_rows, locality=locality)
     results, total, priced_all = [], Decimal("0.00"), True
     pfs_editions: set[str] = set()
     for line in lines:
         code = codes.get(line.key)
-        price = line_price(rvu_lines=rvus.get(line.key, []), line=line, locality=locality)
-        if price.amount is None:
+        price = prices[line.number]
+        amounts = None if price.refusal else _paid(price)
+        if amounts is None:
             priced_all = False
         else:
-            total += price.amount
-        if price.edition:
-            pfs_editions.add(price.edition)
+            total += amounts.participating
+        pfs_editions.update(_price_editions(price))
         worst = min(
             (f.severity for f in findings if line.number in f.lines),
             key=SEVERITY_ORDER.__getitem__,
@@ -512,13 +549,21 @@ def claim_check(*, lines: list[ClaimLine], locality: str | None = None) -> Check
                 units=line.units,
                 dos=line.dos.isoformat(),
                 facility=line.facility,
-                payment=f"{price.amount:.2f}" if price.amount is not None else "",
-                payment_note=price.note,
+                payment=f"{amounts.participating:.2f}" if amounts is not None else "",
+                payment_note=_price_note(price, place=place),
                 worst=worst,
+                adjustments=[f"{a.modifier} at {a.percent}" for a in price.adjustments],
+                payment_refused=bool(price.refusal),
+                payment_url=_code_url(
+                    code, dos=line.dos, section="payment", priced=True, locality=locality
+                ),
             )
         )
     editions = sorted({f.edition for f in findings if f.edition} | pfs_editions)
-    basis = "National Medicare amounts (no locality chosen)"
+    if locality:
+        basis = f"Medicare participating amounts for {place}"
+    else:
+        basis = "National Medicare participating amounts (no locality chosen)"
     if not priced_all:
         basis += "; lines without an amount are left out of the total"
     return CheckResult(
@@ -527,6 +572,7 @@ def claim_check(*, lines: list[ClaimLine], locality: str | None = None) -> Check
         total_payment=f"{total:.2f}",
         payment_basis=basis,
         editions=editions,
+        locality=locality.key if locality else "",
     )
 
 

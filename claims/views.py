@@ -17,6 +17,7 @@ from accounts import quota
 from claims.check import claim_check
 from claims.forms import MAX_LINES, NEW_ROWS, ClaimForm, LineFormSet, claim_lines, code_read
 from claims.models import ClaimCheck
+from codes.payment import locality_find
 
 PREFIX = "line"
 ROW_FIELDS = ("code", "modifiers", "units", "dos", "place")
@@ -114,7 +115,9 @@ def check(request: HttpRequest) -> HttpResponse:
     spend = quota.claim_check_spend(user=request.user)
     if not spend.granted:
         return _page(request, form, formset, status=403, refused=spend)
-    result = claim_check(lines=lines)
+    # Priced in the locality the account chose on a code page (national without one).
+    pk = request.user.payment_locality_id
+    result = claim_check(lines=lines, locality=locality_find(pk=pk) if pk else None)
     saved = ClaimCheck.objects.create(
         user=request.user,
         dos=form.cleaned_data["dos"],

@@ -196,6 +196,26 @@ add(
     ],
 )
 add("payment", ["how much does it pay?"], context="99214")
+# Payment in a locality: named by its name, a county, a state or its abbreviation; a name
+# several localities share, or none, gets the national amounts and a note.
+add(
+    "payment",
+    [
+        "how much does medicare pay for 99213 in manhattan?",
+        "payment for 64493 in Chicago",
+        "what does 20610 pay in Ohio",
+        "Medicare fee for 99214 in Cook county",
+        "RVUs for 72148 in Los Angeles",
+        "how much does 99213 pay in Alaska",
+        "payment for 99214 in Manhattan on 6/15/2025",
+        "how much is 0213T paid in Manhattan",
+        "payment for 99213 in NY",
+        "payment for 99214 in New York",
+        "payment for 99214 in Springfield",
+        "how much does 99215 pay in the office",
+    ],
+)
+add("payment", ["how much does it pay in Manhattan?"], context="64494")
 
 # Coverage.
 add("coverage", [f"is {c} covered by Medicare" for c in ["64490", "64493", "64494", "64495"]])

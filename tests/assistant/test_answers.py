@@ -59,3 +59,81 @@ def test_a_date_named_in_the_question_reaches_the_links(demo) -> None:
     answer = answer_build(text="can I bill 64494 with 77003 on 3/15/2024", today=DAY, sections=True)
     assert answer.dos == "2024-03-15"
     assert answer.facts[0].url == "/cpt/64494/?dos=2024-03-15#ncci"
+
+
+# --- Payment by locality ---------------------------------------------------------------------
+# The demo's 99214 line is the PFS 2025 row (work 1.92, PE 1.80 / facility 0.83, MP 0.15, CF
+# 32.3465) and Manhattan's 2025 GPCIs are 1.065, 1.166, 1.656 (CY2025 Addendum E).
+
+
+@pytest.mark.django_db
+def test_a_payment_question_naming_manhattan_is_priced_there(demo) -> None:
+    answer = answer_build(
+        text="How much does Medicare pay for 99214 in Manhattan on 6/15/2025?",
+        today=DAY,
+        sections=True,
+    )
+    assert answer.heading == "Medicare payment for 99214 in NY — MANHATTAN"
+    [fact] = answer.facts
+    # Non-facility (1.92 × 1.065 + 1.80 × 1.166 + 0.15 × 1.656) × 32.3465 = 142.0658 → 142.07;
+    # limiting charge 142.07 × 0.95 × 1.15 = 155.2115 → 155.21. Facility (… 0.83 × 1.166 …)
+    # = 105.4811 → 105.48; limiting 105.48 × 0.95 × 1.15 = 115.2369 → 115.24.
+    assert fact.text == (
+        "99214 Medicare payment in NY — MANHATTAN: non-facility $142.07 (limiting charge "
+        "$155.21); facility $105.48 (limiting charge $115.24), participating amounts with the "
+        "2025 GPCIs and conversion factor $32.3465."
+    )
+    assert fact.edition == "PFS 2025-JAN release; GPCIs CY2025 Addendum E"
+    assert fact.url == "/cpt/99214/?dos=2025-06-15&locality=13202-01#payment"
+
+
+@pytest.mark.django_db
+def test_the_cited_payment_section_shows_the_answers_figures(demo, member_client) -> None:
+    answer = answer_build(
+        text="payment for 99214 in Manhattan on 6/15/2025", today=DAY, sections=True
+    )
+    page = member_client.get(answer.facts[0].url.split("#")[0]).content.decode()
+    for figure in ("$142.07", "$155.21", "$105.48", "$115.24", "CY2025 Addendum E"):
+        assert figure in page
+
+
+@pytest.mark.django_db
+def test_a_state_with_several_localities_gets_national_amounts_and_their_names(demo) -> None:
+    answer = answer_build(text="payment for 99213 in NY", today=DAY, sections=True)
+    assert answer.facts[0].text.startswith("99213 national Medicare payment")
+    assert answer.facts[0].url == "/cpt/99213/?dos=2026-06-01&locality=national#payment"
+    [note] = answer.notes
+    assert note.startswith("“NY” matches 5 Medicare localities (NY — MANHATTAN, ")
+    assert "SANTA CLARA" not in note  # CNTY holds "ny", but NY is a state
+
+
+@pytest.mark.django_db
+def test_a_state_with_one_locality_and_a_county_name_find_it(demo) -> None:
+    ohio = answer_build(text="what does 99213 pay in Ohio", today=DAY, sections=True)
+    assert ohio.facts[0].url.endswith("locality=15202-00#payment")
+    cook = answer_build(text="what does 64493 pay in Cook county", today=DAY, sections=True)
+    assert cook.heading.endswith("in IL — CHICAGO")  # Chicago, not Suburban Chicago
+
+
+@pytest.mark.django_db
+def test_a_place_that_is_no_locality_says_so(demo) -> None:
+    answer = answer_build(text="payment for 99213 in Springfield", today=DAY, sections=True)
+    assert answer.facts[0].text.startswith("99213 national Medicare payment")
+    assert answer.notes == [
+        "No Medicare locality on file matches “Springfield”; these are national amounts. "
+        "Name a state, a county or a locality such as Manhattan."
+    ]
+
+
+@pytest.mark.django_db
+def test_a_guest_asking_about_a_locality_gets_no_payment_facts(demo) -> None:
+    answer = answer_build(text="how much does 99214 pay in Manhattan", today=DAY, sections=False)
+    assert answer.invite and not answer.notes
+    assert all("$" not in fact.text for fact in answer.facts)
+
+
+@pytest.mark.django_db
+def test_a_locality_payment_answer_takes_four_queries(demo, django_assert_num_queries) -> None:
+    # The code, the locality search, the fee schedule lines, the locality's GPCIs.
+    with django_assert_num_queries(4):
+        answer_build(text="how much does 99214 pay in Manhattan", today=DAY, sections=True)

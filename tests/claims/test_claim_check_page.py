@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Meter
 from claims.models import ClaimCheck
-from tests.factories import make_plan, make_user
+from tests.factories import make_locality, make_plan, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -280,6 +280,44 @@ def test_checking_a_claim_costs_the_same_queries_for_2_lines_as_for_20(client, c
     )
     assert len(twenty.splitlines()) == 20
     assert _post_queries(client, two) == _post_queries(client, twenty)
+
+
+def test_an_account_with_a_locality_has_its_claims_priced_there(client, coder, real_edits):
+    coder.payment_locality = make_locality("13202", "01")
+    coder.save()
+    client.post("/claim-check/", claim("20610\n64493", dos="2025-02-03"))
+    saved = ClaimCheck.objects.get()
+    assert saved.result["locality"] == "13202-01"
+    html = client.get(saved.get_absolute_url()).content.decode()
+    # Manhattan 2025 (tests/claims/test_check_rules.py works them out): 64493 198.22 in full,
+    # 20610 73.40 as the second procedure at 50%.
+    assert 'href="/cpt/64493/?dos=2025-02-03&amp;locality=13202-01#payment">$198.22</a>' in html
+    assert "$36.70" in html and "51 at 50%" in html and "$234.92" in html
+    assert "Medicare participating amounts for NY — MANHATTAN (13202-01)" in html
+    assert "GPCI 2025 (CY2025 Addendum E)" in html
+    # The linked payment section prices in the same locality and shows the same amount.
+    page = client.get("/cpt/64493/?dos=2025-02-03&locality=13202-01")
+    assert "198.22" in page.content.decode()
+
+
+def test_a_refused_line_says_why_in_the_result(client, coder, real_edits):
+    client.post("/claim-check/", claim("99213-50", dos="2025-02-03"))
+    html = client.get(ClaimCheck.objects.get().get_absolute_url()).content.decode()
+    assert "Not priced: Modifier 50 is not priced for 99213: bilateral indicator 0" in html
+
+
+def test_pricing_in_a_locality_costs_one_query_more_whatever_the_claim_size(
+    client, coder, real_edits
+):
+    two = "64493\n77003 XS"
+    twenty = "\n".join(
+        f"{code} 59" for code in [*sorted(real_edits), *map(str, range(10000, 10011))]
+    )
+    national = _post_queries(client, two)
+    coder.payment_locality = make_locality("13202", "01")
+    coder.save()
+    # The locality with its GPCIs, read once by `locality_find`.
+    assert _post_queries(client, two) == _post_queries(client, twenty) == national + 1
 
 
 def test_a_saved_check_can_be_edited_and_checked_again_by_its_owner_only(
