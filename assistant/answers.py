@@ -953,15 +953,24 @@ def _answer_modifiers(reading: Reading, lookup: _Lookup, sections: bool) -> Answ
     return answer
 
 
+def _one_code_answer(kind: str, title: str, subject, sections: bool) -> Answer:
+    """The start of an answer about one code's section: tied to the code, and for a viewer
+    who may not see the section an invitation instead of facts."""
+    answer = Answer(kind=kind, heading=title)
+    if subject is not None:
+        answer.code_id = subject.pk
+        if not sections:
+            answer.invite = _invite(kind, subject)
+    return answer
+
+
 def _answer_crosswalk(reading: Reading, lookup: _Lookup, sections: bool) -> Answer:
     subject = lookup.subject
-    answer = Answer(kind="crosswalk", heading="Crosswalk")
+    answer = _one_code_answer("crosswalk", "Crosswalk", subject, sections)
     if subject is None:
         return answer
     answer.heading = f"ICD-10-CM crosswalk for {subject.code}"
-    answer.code_id = subject.pk
     if not sections:
-        answer.invite = _invite("crosswalk", subject)
         return answer
     url = _code_url(subject, section="crosswalk")
     for group in crosswalk_for_code(code=subject):
@@ -1102,13 +1111,11 @@ def _no_edit_fact(answer: Answer, code: Code, dos: datetime.date) -> None:
 
 def _answer_mue(reading: Reading, lookup: _Lookup, sections: bool) -> Answer:
     subject = lookup.subject
-    answer = Answer(kind="mue", heading="MUE")
+    answer = _one_code_answer("mue", "MUE", subject, sections)
     if subject is None:
         return answer
     answer.heading = f"Units of {subject.code}"
-    answer.code_id = subject.pk
     if not sections:
-        answer.invite = _invite("mue", subject)
         return answer
     codes = [c for c in lookup.all_codes if c.system.slug != "icd10cm"][:4] or [subject]
     limits = mue_limits([c.key for c in codes], day=reading.dos)
@@ -1167,13 +1174,11 @@ def _answer_payment(reading: Reading, lookup: _Lookup, sections: bool) -> Answer
 
 def _answer_coverage(reading: Reading, lookup: _Lookup, sections: bool) -> Answer:
     subject = lookup.subject
-    answer = Answer(kind="coverage", heading="Medicare coverage")
+    answer = _one_code_answer("coverage", "Medicare coverage", subject, sections)
     if subject is None:
         return answer
     answer.heading = f"Medicare coverage for {subject.code}"
-    answer.code_id = subject.pk
     if not sections:
-        answer.invite = _invite("coverage", subject)
         return answer
     for ref in coverage_as_of(code=subject, dos=reading.dos):
         where = ref.contractor or ("National" if ref.kind == "NCD" else "")
@@ -1206,13 +1211,11 @@ def _answer_coverage(reading: Reading, lookup: _Lookup, sections: bool) -> Answe
 
 def _answer_history(reading: Reading, lookup: _Lookup, sections: bool) -> Answer:
     subject = lookup.subject
-    answer = Answer(kind="history", heading="History")
+    answer = _one_code_answer("history", "History", subject, sections)
     if subject is None:
         return answer
     answer.heading = f"History of {subject.code}"
-    answer.code_id = subject.pk
     if not sections:
-        answer.invite = _invite("history", subject)
         return answer
     url = _code_url(subject, section="history")
     for year, entries in history_by_year(code=subject):
