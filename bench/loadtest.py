@@ -8,9 +8,11 @@ serves the site with 2 sync workers on 127.0.0.1. In order:
 2. mixed traffic at 64 connections for 60 s: no 5xx, no over-grant (meters equal unlocks),
    the p99, and each worker's memory after at least 10,000 requests;
 3. the database stopped under load: 503s and `/healthz` down, recovery within 5 s, no unlock
-   lost or counted twice;
+   lost or counted twice — on the throwaway cluster, and again (step 6) on the project's
+   embedded server in a data folder of its own;
 4. the whole bad-input corpus (bench/_corpus.py) over HTTP: no 5xx;
-5. the cookie-less sweep: rows left by 100,000 requests, before and after `prune_usage`.
+5. the cookie-less sweep: rows left by 100,000 requests, before and after `prune_usage`;
+6. step 3 again with the embedded server.
 
 `make bench` runs step 1 only, shorter (`run()`); `python -m bench.loadtest` runs all.
 Sizes can be lowered for a quick look: LOAD_SECONDS, RATE_SECONDS, SWEEP_REQUESTS,
@@ -30,7 +32,13 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from bench._harness import BASE_DIR, Gunicorn, ThrowawayPostgres, production_env
+from bench._harness import (
+    BASE_DIR,
+    EmbeddedPostgres,
+    Gunicorn,
+    ThrowawayPostgres,
+    production_env,
+)
 from bench._load import Run, fetch_sync, load
 
 CONTENT_MARK = b'id="official"'
@@ -82,13 +90,18 @@ SELECT
 class Site:
     """The throwaway database, the production gunicorn and the data the plans use."""
 
-    def __init__(self, *, quiet: bool = False) -> None:
+    def __init__(self, *, quiet: bool = False, embedded: bool = False) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="casepilot-load-"))
-        self.cluster = ThrowawayPostgres()
-        self.cluster.start()
-        self.cluster.create_database()
+        if embedded:  # the project's own server, found without DATABASE_URL
+            self.cluster = EmbeddedPostgres()
+            where = {"database_url": "", **self.cluster.env()}
+        else:
+            self.cluster = ThrowawayPostgres()
+            self.cluster.start()
+            self.cluster.create_database()
+            where = {"database_url": self.cluster.url}
         self.env = production_env(
-            database_url=self.cluster.url,
+            **where,
             static_root=self.tmp / "static",
             DJANGO_SETTINGS_MODULE="bench._loadtest_settings",
             QUOTA_GUEST_UNLOCKS_PER_ADDRESS="1000000000",  # every client here is 127.0.0.1
@@ -501,6 +514,12 @@ def main() -> None:
         bad_input(site)
         print(f"\n=== cookie-less sweep ({sweep_requests} requests) ===")
         sweep(site, requests=sweep_requests)
+    finally:
+        site.close()
+    print("\n=== database stopped under load: the embedded server (no DATABASE_URL) ===")
+    site = Site(quiet=True, embedded=True)
+    try:
+        outage(site)
     finally:
         site.close()
         print(f"\nload average after: {os.getloadavg()}")

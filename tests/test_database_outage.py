@@ -1,6 +1,8 @@
 """The site while its database is gone: a friendly 503, `/healthz` down, and recovery on its
-own once the database is back. Run against a throwaway Postgres cluster and a production
-gunicorn (the shared database server is never stopped)."""
+own once the database is back. Run both ways the project finds its database: an external
+server (a throwaway cluster named by DATABASE_URL) and the embedded one (no DATABASE_URL, a
+data folder of its own), each under a production gunicorn; the shared database server is never
+stopped."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ import urllib.request
 
 import pytest
 
-from bench._harness import Gunicorn, ThrowawayPostgres, manage, production_env
+from bench._harness import (
+    EmbeddedPostgres,
+    Gunicorn,
+    ThrowawayPostgres,
+    manage,
+    production_env,
+)
 
 RECOVERY_SECONDS = 5
 
@@ -24,14 +32,24 @@ def _get(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-@pytest.fixture(scope="module")
-def outage_site(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("outage")
+def _external(tmp):
     cluster = ThrowawayPostgres()
+    cluster.start()
+    cluster.create_database()
+    return cluster, production_env(database_url=cluster.url, static_root=tmp / "static")
+
+
+def _embedded(tmp):
+    server = EmbeddedPostgres()
+    return server, production_env(database_url="", static_root=tmp / "static", **server.env())
+
+
+@pytest.fixture(scope="module", params=[_external, _embedded], ids=["external", "embedded"])
+def outage_site(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("outage")
+    cluster, env = None, None
     try:
-        cluster.start()
-        cluster.create_database()
-        env = production_env(database_url=cluster.url, static_root=tmp / "static")
+        cluster, env = request.param(tmp)
         manage("migrate", "--noinput", "-v0", env=env)
         manage("createcachetable", env=env)
         manage("collectstatic", "--noinput", "-v0", env=env)
@@ -41,7 +59,8 @@ def outage_site(tmp_path_factory):
         finally:
             server.stop()
     finally:
-        cluster.destroy()
+        if cluster is not None:
+            cluster.destroy()
 
 
 def test_a_stopped_database_gives_a_friendly_503_and_the_site_recovers_by_itself(outage_site):
