@@ -86,6 +86,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="The Medicare locality the code pages price services in; empty for national.",
     )
 
+    change_digest = models.BooleanField(
+        default=True,
+        help_text="A weekly email of what new editions changed for the account's favourites.",
+    )
+
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -210,3 +215,24 @@ class MyCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.code_id}"
+
+
+class ChangeDigest(models.Model):
+    """The change feed's email for one account in one period: claimed by inserting this row
+    (unique per account and period start), so two runs at once send it once. `through_change`
+    is the last change it covered; the next digest starts after it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="change_digests")
+    period_start = models.DateField()
+    through_change = models.BigIntegerField(help_text="The id of the last change it covered.")
+    changes = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period_start"], name="changedigest_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period_start}"

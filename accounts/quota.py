@@ -16,7 +16,7 @@ import datetime
 import hashlib
 import ipaddress
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -338,6 +338,28 @@ def unlocked_codes(*, viewer: Viewer, now: datetime.datetime | None = None):
         .select_related("code__system")
         .order_by("-created_at", "-pk")  # pk settles unlocks made in one transaction
     )
+
+
+def codes_readable_without_spending(
+    *, user, code_ids: Iterable[int], now: datetime.datetime | None = None
+) -> set[int]:
+    """Which of `code_ids` an account may read in full now without spending a view: all of
+    them for an unlimited viewer (staff, an unlimited plan), else those it unlocked this
+    period. A guest gets none: section facts need an account.
+
+    Pages that show a code's metered facts outside its page (the change feed) ask this, so
+    that they never give away what opening the page would cost."""
+    from accounts.models import Unlock
+
+    wanted = set(code_ids)
+    if user is None or not user.is_authenticated or not wanted:
+        return set()
+    _kind, allowance = allowance_for_user(user=user)
+    if allowance is None:
+        return wanted
+    start, _ = period_bounds(now=now or timezone.now())
+    unlocked = Unlock.objects.filter(subject=f"u:{user.pk}", period_start=start, code_id__in=wanted)
+    return set(unlocked.values_list("code_id", flat=True))
 
 
 MERGE_SQL = """

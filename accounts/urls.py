@@ -11,4 +11,11 @@ urlpatterns = [
     path("codes/<int:code_id>/", views.my_code_edit, name="my_code_edit"),
     path("codes/<int:code_id>/star/", views.my_code_star, name="my_code_star"),
     path("codes/<int:code_id>/move/", views.my_code_move, name="my_code_move"),
+    path("changes/", views.my_changes, name="my_changes"),
+    path("changes/digest/", views.my_changes_digest, name="my_changes_digest"),
+    path(
+        "changes/unsubscribe/<str:token>/",
+        views.change_digest_unsubscribe,
+        name="change_digest_unsubscribe",
+    ),
 ]

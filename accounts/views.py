@@ -6,9 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import mycodes, quota
+from accounts import changefeed, digest, mycodes, quota
 from accounts.forms import CodesCsvForm, NoteForm, TagsForm
 from accounts.models import Plan
 from codes.models import Code
@@ -150,3 +151,40 @@ def my_codes_import(request: HttpRequest) -> HttpResponse:
         return _my_codes_page(request, csv_form=form, status=400)
     report = mycodes.favourites_import(user=request.user, rows=form.cleaned_data["file"])
     return _my_codes_page(request, report=report)
+
+
+@require_safe
+@login_required
+def my_changes(request: HttpRequest) -> HttpResponse:
+    """What new editions changed for the account's favourites, newest import first."""
+    feed = changefeed.feed_page(user=request.user, number=request.GET.get("page"))
+    return render(request, "accounts/my_changes.html", {"feed": feed})
+
+
+@require_POST
+@login_required
+def my_changes_digest(request: HttpRequest) -> HttpResponse:
+    on = request.POST.get("digest") == "1"
+    digest.digest_subscribe(user=request.user, on=on)
+    if on:
+        messages.success(
+            request, "You will get a weekly email when new editions change your codes."
+        )
+    else:
+        messages.success(request, "No more weekly emails of changes to your codes.")
+    return redirect("my_changes")
+
+
+# The link in a digest works without logging in: the signed token is the permission. Mail
+# clients' one-click unsubscribe (RFC 8058) POSTs to it without a CSRF token.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def change_digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    user = digest.user_from_token(token)
+    if user is None:
+        return render(request, "accounts/digest_unsubscribe.html", {"invalid": True}, status=404)
+    done = request.method == "POST"
+    if done:
+        digest.digest_subscribe(user=user, on=False)
+        user.change_digest = False
+    return render(request, "accounts/digest_unsubscribe.html", {"subscriber": user, "done": done})

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from codes.models import (
     Code,
+    CodeChange,
     CodeGroup,
     CodeHistory,
     CodeModifier,
@@ -307,6 +308,23 @@ class ImportRunAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ImportRun._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(CodeChange)
+class CodeChangeAdmin(admin.ModelAdmin):
+    """What imports changed per code: written by the importers only, so read-only here."""
+
+    list_display = ("code", "system", "kind", "other_code", "percent", "edition_after", "run")
+    list_filter = ("kind", "system", "run")
+    search_fields = ("code", "other_code")
+    list_select_related = ("run",)
+    readonly_fields = [f.name for f in CodeChange._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: CodeChange | None = None) -> bool:
         return False
 
 

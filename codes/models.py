@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -803,3 +804,97 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} {self.filename}"
+
+
+# --- What an import changed, per code ------------------------------------------------------------
+
+
+class CodeChangeQuerySet(models.QuerySet):
+    def for_codes(self, codes: Iterable[tuple[str, str]]) -> CodeChangeQuerySet:
+        """The changes of these codes ((system slug, canonical code) pairs), and ICD-10-CM
+        codes added or retired in the 3-character categories of the ICD-10-CM ones: a coder
+        who bills M54.50 wants to hear of a new M54 code."""
+        by_system: dict[str, set[str]] = {}
+        for system, code in codes:
+            by_system.setdefault(system, set()).add(code)
+        if not by_system:
+            return self.none()
+        wanted = Q()
+        for system, found in by_system.items():
+            wanted |= Q(system=system, code__in=sorted(found))
+        categories = sorted({code[:3] for code in by_system.get("icd10cm", ())})
+        if categories:
+            watched = Q()
+            for category in categories:
+                watched |= Q(code__startswith=category)
+            wanted |= Q(system="icd10cm", kind__in=CodeChange.ICD_KINDS) & watched
+        return self.filter(wanted)
+
+    def newest_first(self) -> CodeChangeQuerySet:
+        return self.order_by("-run__started_at", "-run_id", "system", "code", "kind", "id")
+
+
+class CodeChange(models.Model):
+    """One change an import made to what a code's page says, between two editions: a
+    descriptor, an NCCI pair, an MUE, the RVUs and payment, an ICD-10-CM code added or
+    retired. Written only by the importers, through codes/changes.py."""
+
+    class Kind(models.TextChoices):
+        DESCRIPTOR_ADDED = "descriptor-added", "Code added"
+        DESCRIPTOR_DELETED = "descriptor-deleted", "Code deleted"
+        DESCRIPTOR_REVISED = "descriptor-revised", "Descriptor revised"
+        NCCI_ADDED = "ncci-added", "NCCI edit added"
+        NCCI_DELETED = "ncci-deleted", "NCCI edit deleted"
+        NCCI_INDICATOR = "ncci-indicator", "NCCI modifier indicator changed"
+        MUE_CHANGED = "mue-changed", "MUE changed"
+        RVU_CHANGED = "rvu-changed", "RVUs and payment changed"
+        ICD_ADDED = "icd-added", "ICD-10-CM code added"
+        ICD_RETIRED = "icd-retired", "ICD-10-CM code retired"
+
+    ICD_KINDS = (Kind.ICD_ADDED, Kind.ICD_RETIRED)
+    NCCI_KINDS = (Kind.NCCI_ADDED, Kind.NCCI_DELETED, Kind.NCCI_INDICATOR)
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="changes")
+    system = models.CharField(max_length=16, choices=[(s, s) for s in SYSTEMS])
+    code = models.CharField(max_length=10, help_text="Canonical spelling, e.g. 64494 or M54.50.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    other_code = models.CharField(
+        max_length=10, blank=True, help_text="NCCI: the code in the pair's other column."
+    )
+    column = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="NCCI: the column this code is in (1 or 2)."
+    )
+    field = models.CharField(
+        max_length=40, blank=True, help_text="What changed: a descriptor, a PFS line's modifier."
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    percent = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="RVUs and payment: the change of the national payment, in percent.",
+    )
+    edition_before = models.CharField(max_length=120, blank=True)
+    edition_after = models.CharField(max_length=120)
+    effective_before = models.DateField(null=True, blank=True)
+    effective_after = models.DateField(null=True, blank=True)
+
+    objects = CodeChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-run_id", "system", "code", "kind", "id"]
+        indexes = [models.Index(fields=["system", "code"], name="codechange_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.get_kind_display()} ({self.edition_after})"
+
+    @property
+    def url_prefix(self) -> str:
+        return SYSTEMS[self.system].url_prefix
+
+    def page_url(self, day: datetime.date | None) -> str:
+        """The code's page as of a date of service (its `?dos=`)."""
+        path = reverse("codes:code_detail", kwargs={"system": self.url_prefix, "code": self.code})
+        return f"{path}?dos={day.isoformat()}" if day else path

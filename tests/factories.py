@@ -271,3 +271,70 @@ def make_consultation(user: User | None = None, **fields):
     }
     values.update(fields)
     return Consultation.objects.create(**values)
+
+
+def make_import_run(format_name: str = "cms-ncci-ptp", filename: str = "file.txt", **fields):
+    from codes.models import ImportRun
+
+    return ImportRun.objects.create(
+        format=format_name, filename=filename, sha256="0" * 64, **fields
+    )
+
+
+# The PPRRVU rows of 99214 (work, non-facility PE, facility PE, MP, totals, conversion factor)
+# in PPRRVU23_JAN.csv and PPRRVU25_JAN1.csv, as published.
+PFS_99214 = {
+    "2023-JAN": ("1.92", "1.73", "0.82", "0.14", "3.79", "2.88", "33.8872"),
+    "2025-JAN": ("1.92", "1.80", "0.83", "0.15", "3.87", "2.90", "32.3465"),
+}
+
+
+def make_pfs_change_99214(run):
+    """99214's RVU and payment change from the 2023 to the 2025 fee schedule, as the PFS
+    importer records it."""
+    from codes.changes import RVU_FIELDS, changes_record, rvu_change
+
+    before, after = (
+        dict(zip(RVU_FIELDS, map(Decimal, PFS_99214[release]), strict=True))
+        for release in ("2023-JAN", "2025-JAN")
+    )
+    change = rvu_change(
+        code="99214",
+        modifier="",
+        before=before,
+        after=after,
+        edition_before="PFS 2023-JAN release",
+        edition_after="PFS 2025-JAN release",
+        effective_before=datetime.date(2023, 1, 1),
+        effective_after=datetime.date(2025, 1, 1),
+    )
+    changes_record(run=run, changes=[change])
+    return change
+
+
+def make_ncci_change(
+    run,
+    code: str,
+    other: str,
+    *,
+    column: int = 1,
+    kind: str = "ncci-added",
+    before: str | None = None,
+    after: str | None = "0",
+):
+    from codes.models import CodeChange
+
+    return CodeChange.objects.create(
+        run=run,
+        system="hcpcs" if code[0].isalpha() else "cpt",
+        code=code,
+        kind=kind,
+        other_code=other,
+        column=column,
+        before={"modifier_indicator": before} if before else None,
+        after={"modifier_indicator": after} if after else None,
+        edition_before="NCCI PTP v30.0, effective 2024-01-01",
+        edition_after="NCCI PTP v30.1, effective 2024-04-01",
+        effective_before=datetime.date(2024, 1, 1),
+        effective_after=datetime.date(2024, 4, 1),
+    )

@@ -29,7 +29,7 @@ from django.core.management.base import CommandError
 from django.db import models
 
 from codes.importers.progress import ProgressFactory
-from codes.models import Code
+from codes.models import Code, ImportRun
 
 MAX_WARNINGS_KEPT = 1000  # an ImportRun keeps this many; the count is always exact
 
@@ -90,6 +90,7 @@ class ImportOptions:
     effective: datetime.date | None = None
     setting: str | None = None
     encoding: str | None = None  # None: UTF-8 when the bytes allow it, else Windows-1252
+    record_changes: bool = True  # False: no change feed entries (loading past editions)
 
 
 # CMS text files are Windows-1252; everything newer is UTF-8. A file that is valid UTF-8 is
@@ -397,6 +398,8 @@ class Importer:
         self.edition = options.edition or ""
         # Lines that are not records (notices, titles, headings, footnotes), by kind.
         self.skipped: dict[str, int] = {}
+        # This run's record, made when the writing starts (none on a dry run).
+        self.run: ImportRun | None = None
 
     @classmethod
     def open_sources(cls, paths: list[Path]) -> list[SourceFile]:
@@ -421,6 +424,17 @@ class Importer:
     def fits(cls, source: SourceFile) -> bool:
         """Whether an archive member is in this format's layout (by default: any text)."""
         return True
+
+    @property
+    def feed_run(self) -> ImportRun | None:
+        """The run that per-code changes are recorded under, or None when they are not
+        recorded (a dry run, or --no-change-feed)."""
+        return self.run if self.options.record_changes else None
+
+    def earlier_runs(self) -> models.QuerySet[ImportRun]:
+        """Runs of this format before this one."""
+        runs = ImportRun.objects.filter(format=self.format)
+        return runs.exclude(pk=self.run.pk) if self.run else runs
 
     def skip(self, kind: str, count: int = 1) -> None:
         """Count lines passed over because they are not records ("preamble lines")."""

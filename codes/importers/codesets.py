@@ -15,11 +15,17 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from codes.changes import changes_record, descriptor_changes
 from codes.importers import bulk
 from codes.importers.base import Counts, Importer
 from codes.importers.progress import ProgressFactory
-from codes.importers.systems import is_older_edition, system_for_import
-from codes.models import Code, CodeGroup, CodeHistory, CodeSystem, ImportRun
+from codes.importers.systems import (
+    edition_label,
+    edition_year,
+    is_older_edition,
+    system_for_import,
+)
+from codes.models import Code, CodeGroup, CodeHistory, CodeSystem
 from codes.normalize import code_key
 
 DESCRIPTOR_FIELDS = ("short_descriptor", "medium_descriptor", "long_descriptor")
@@ -82,6 +88,17 @@ class SyncPolicy:
     groups_replace: bool = True  # False: the tree is ours, not the file's: existing groups
     # stay as they are and a code only gets a group when it has none
     add_only: bool = False  # an older edition: add what is missing, change nothing else
+    feed: bool = False  # note each code added, deleted or revised for the change feed
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """A code the file added, deleted or whose descriptors it revised."""
+
+    code: str  # canonical spelling
+    change: str  # "added", "deleted" or "revised"
+    before: dict[str, object] | None
+    after: dict[str, object] | None
 
 
 @dataclass
@@ -89,6 +106,7 @@ class CodeSetResult:
     codes: Counts = field(default_factory=Counts)
     groups: Counts = field(default_factory=Counts)
     history_added: int = 0
+    feed: list[FeedEntry] = field(default_factory=list)
 
 
 def sync_code_set(
@@ -107,6 +125,7 @@ def sync_code_set(
     group_ids = _sync_groups(system, groups, policy, dry_run, result.groups)
     plan = _plan_codes(system, entries, group_ids, policy, progress)
     result.codes = plan.counts
+    result.feed = plan.feed
     events = _dedupe([*history, *plan.events])
     if system is None:
         result.history_added = len(events)
@@ -214,6 +233,7 @@ class _CodePlan:
     creates: list[dict[str, object]] = field(default_factory=list)
     updates: dict[tuple[str, ...], list[tuple]] = field(default_factory=lambda: defaultdict(list))
     events: list[HistoryEvent] = field(default_factory=list)
+    feed: list[FeedEntry] = field(default_factory=list)
 
 
 def _plan_codes(
@@ -225,7 +245,7 @@ def _plan_codes(
 ) -> _CodePlan:
     plan = _CodePlan()
     carried = sorted({name for entry in entries for name in entry.fields})
-    columns = ["id", "key", "code", "status", "end_date", "group_id", *carried]
+    columns = ["id", "key", "code", "status", "end_date", "group_id", *DESCRIPTOR_FIELDS, *carried]
     columns = list(dict.fromkeys(columns))
     position = {name: i for i, name in enumerate(columns)}
     existing: dict[str, tuple] = {}
@@ -254,6 +274,10 @@ def _plan_codes(
                     (current["id"], Code.Status.DELETED, end)
                 )
                 plan.counts.deleted += 1
+                if policy.feed:
+                    plan.feed.append(
+                        FeedEntry(str(current["code"]), "deleted", _descriptors(current), None)
+                    )
                 plan.events.append(
                     HistoryEvent(
                         str(current["code"]),
@@ -292,6 +316,8 @@ def _plan_create(
     row.update(code=entry.code, key=key, group_id=group_id)
     plan.creates.append(row)
     plan.counts.added += 1
+    if policy.feed and row["status"] == Code.Status.ACTIVE:
+        plan.feed.append(FeedEntry(entry.code, "added", None, _descriptors(row)))
     if policy.record_additions:
         plan.events.append(
             HistoryEvent(
@@ -339,6 +365,8 @@ def _plan_update(
             )
         )
     revised = [name for name in DESCRIPTOR_FIELDS if name in changes and current[name]]
+    if policy.feed:
+        _note_for_feed(plan, entry, current, changes, revised)
     if policy.record_revisions and revised:
         before = current.get("long_descriptor") or current.get(revised[0])
         plan.events.append(
@@ -348,6 +376,36 @@ def _plan_update(
                 policy.year,
                 None,
                 f"Official descriptor revised. Before: {before}",
+            )
+        )
+
+
+def _descriptors(row: dict[str, object]) -> dict[str, object]:
+    return {name: row[name] for name in DESCRIPTOR_FIELDS if row.get(name)}
+
+
+def _note_for_feed(
+    plan: _CodePlan,
+    entry: CodeEntry,
+    current: dict[str, object],
+    changes: dict[str, object],
+    revised: list[str],
+) -> None:
+    status = changes.get("status")
+    if status is not None and status != current["status"]:
+        after = {**current, **changes}
+        if status == Code.Status.DELETED:
+            plan.feed.append(FeedEntry(entry.code, "deleted", _descriptors(current), None))
+        else:
+            plan.feed.append(FeedEntry(entry.code, "added", None, _descriptors(after)))
+        return
+    if revised:
+        plan.feed.append(
+            FeedEntry(
+                entry.code,
+                "revised",
+                {name: current[name] for name in revised},
+                {name: changes[name] for name in revised},
             )
         )
 
@@ -450,6 +508,12 @@ class CodeSetImporter(Importer):
     year: int
     effective: datetime.date
 
+    def edition_start(self, edition: str) -> datetime.date | None:
+        """The first day of an edition of this code set: January 1 of its year (ICD-10-CM
+        says otherwise)."""
+        year = edition_year(edition)
+        return datetime.date(year, 1, 1) if year else None
+
     def sync(
         self,
         *,
@@ -462,6 +526,11 @@ class CodeSetImporter(Importer):
         """Bring the system in line with the file; True when an earlier import of this format
         exists (only then can a code be 'new' or 'gone')."""
         dry_run = self.options.dry_run
+        edition_before = (
+            CodeSystem.objects.filter(slug=self.system_slug)
+            .values_list("edition", flat=True)
+            .first()
+        )
         system = system_for_import(
             self.system_slug,
             edition=self.edition,
@@ -474,7 +543,7 @@ class CodeSetImporter(Importer):
                 f"edition {self.edition} is older than the loaded {system.edition}: only codes "
                 "the site lacks are added"
             )
-        seen_before = ImportRun.objects.filter(format=self.format).exists()
+        seen_before = self.earlier_runs().exists()
         result = sync_code_set(
             system=system,
             entries=entries,
@@ -489,10 +558,23 @@ class CodeSetImporter(Importer):
                 record_revisions=seen_before,
                 groups_replace=groups_replace,
                 add_only=older,
+                feed=seen_before and not older and self.feed_run is not None,
             ),
             dry_run=dry_run,
             progress=self.progress,
         )
+        if result.feed:
+            changes_record(
+                run=self.feed_run,
+                changes=descriptor_changes(
+                    system=self.system_slug,
+                    entries=result.feed,
+                    edition_before=edition_label(self.system_slug, edition_before or ""),
+                    edition_after=edition_label(self.system_slug, self.edition),
+                    effective_before=self.edition_start(edition_before or ""),
+                    effective_after=self.effective,
+                ),
+            )
         self.counts["codes"] = result.codes
         self.counts["groups"] = result.groups
         self.counts["history entries"] = Counts(added=result.history_added)

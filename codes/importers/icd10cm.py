@@ -95,6 +95,11 @@ class Icd10cmImporter(CodeSetImporter):
     def _name_line(self, name: str) -> int | None:
         return self.line_of(f"<name>{name}</name>")
 
+    def edition_start(self, edition: str) -> datetime.date | None:
+        """Fiscal years: FY2026 starts on October 1, 2025."""
+        year = year_in(edition)
+        return datetime.date(year - 1, 10, 1) if year else None
+
     def parse(self) -> None:
         root = self._tree()
         version = _text(root.find("version"))

@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime
 import re
 
+from codes.changes import changes_record, mue_change
 from codes.importers import bulk
 from codes.importers.base import CODE_CELL, Counts, Importer, SourceFile, csv_records, hinted
-from codes.models import EditEdition, MueValue
+from codes.models import CodeChange, EditEdition, MueValue
 
 HEADER_SEARCH_ROWS = 10
 SERVICE_HINTS = {
@@ -32,6 +33,28 @@ VALUE_FIELDS = ["value", "adjudication", "rationale"]
 
 def _same(row: dict[str, object], values: dict[str, object]) -> bool:
     return all(row[name] == values[name] for name in VALUE_FIELDS)
+
+
+class _Feed:
+    """The MUE changes of one import, each against the edition its earlier value came from."""
+
+    def __init__(self, edition: EditEdition | None, service: str) -> None:
+        self.edition, self.service = edition, service
+        self.editions = {e.pk: e for e in EditEdition.objects.filter(kind=EditEdition.Kind.MUE)}
+        self.changes: list[CodeChange] = []
+
+    def add(self, code: str, before: dict | None, after: dict | None) -> None:
+        earlier = self.editions.get(before["edition_id"]) if before else None
+        change = mue_change(
+            code=code,
+            before=before,
+            after=after,
+            edition_before=earlier,
+            edition_after=self.edition,
+            service=self.service,
+        )
+        if change is not None:
+            self.changes.append(change)
 
 
 class MueImporter(Importer):
@@ -203,6 +226,9 @@ class MueImporter(Importer):
                     open_before[row["code"]] = row
         creates, updates, closes, relabels = [], [], [], []
         close_on = effective - datetime.timedelta(days=1) if effective else None
+        # The first MUE values ever imported for a service are no news; after that, each
+        # value or indicator that moves is recorded for the change feed.
+        feed = _Feed(edition, self.service) if (exact or open_before) and self.feed_run else None
         for code, values in self.values.items():
             row = exact.get(code)
             if row is not None:
@@ -213,8 +239,12 @@ class MueImporter(Importer):
                 else:
                     updates.append((row["id"], *(values[f] for f in VALUE_FIELDS), None))
                     counts.updated += 1
+                    if feed:
+                        feed.add(code, row if row["deletion_date"] is None else None, values)
                 continue
             before = open_before.get(code)
+            if feed:
+                feed.add(code, before, values)
             if before is not None and _same(before, values):
                 counts.unchanged += 1  # the value stands; the newer edition now vouches for it
                 if edition and before["edition_id"] != edition.pk:
@@ -239,7 +269,11 @@ class MueImporter(Importer):
                 if code not in self.values:
                     closes.append((row["id"], close_on))
                     counts.deleted += 1
+                    if feed:
+                        feed.add(code, row, None)
         self.counts[self.primary] = counts
+        if feed:
+            changes_record(run=self.feed_run, changes=feed.changes)
         if self.options.dry_run or not (creates or updates or closes or relabels):
             return
         with self.progress(

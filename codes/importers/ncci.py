@@ -29,6 +29,7 @@ from pathlib import Path
 
 from django.db import connection
 
+from codes.changes import changes_record_ncci
 from codes.importers.base import (
     CODE_CELL,
     Counts,
@@ -368,6 +369,14 @@ class NcciImporter(Importer):
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGING}, {DUPLICATES}")
                 return
             self.counts[self.primary] = self._compare(cursor, baseline, kept)
+            # Before the writing: a re-imported edition is compared with its rows as stored.
+            changes_record_ncci(
+                run=self.feed_run,
+                staging=STAGING,
+                differing=CHANGES,
+                baseline=edition if baseline == edition.pk else self._baseline(baseline),
+                edition=edition,
+            )
             if not self.options.dry_run:
                 with self.progress("Writing", kept, unit="edits") as bar:
                     self._write(cursor, edition, same=baseline == edition.pk)
@@ -454,6 +463,10 @@ class NcciImporter(Importer):
             edition.save()
         self.edition = edition.make_label()
         return edition, baseline
+
+    @staticmethod
+    def _baseline(pk: int | None) -> EditEdition | None:
+        return EditEdition.objects.filter(pk=pk).first() if pk else None
 
     def _compare(self, cursor, baseline: int | None, total: int) -> Counts:
         """Counts against the edition as stored (or the one before it), from one hash join

@@ -13,13 +13,15 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from codes.changes import RVU_FIELDS, changes_record, pfs_label, rvu_change
 from codes.importers import bulk
 from codes.importers.base import Counts, Importer, csv_records, year_in
 from codes.importers.codesets import CodeEntry, SyncPolicy, sync_code_set
 from codes.importers.groups import static_groups
 from codes.importers.systems import system_for_import
-from codes.models import Code, RvuLine
+from codes.models import Code, CodeChange, RvuLine
 from codes.normalize import SYSTEMS
+from codes.payment import release_start
 
 HEADER_SEARCH_ROWS = 40
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -292,6 +294,47 @@ class PfsImporter(Importer):
                 setattr(total, name, getattr(total, name) + getattr(result.groups, name))
         self.counts["groups"] = total
 
+    def _changes(self, *, stored: dict[tuple[str, str], tuple]) -> list[CodeChange]:
+        """Each line's RVUs and payment against the release before this one (or against its
+        own stored lines when this release is imported again); the first release on file
+        has nothing to compare with."""
+        start = release_start(edition=self.edition, year=self.year)
+        if stored:
+            earlier, earlier_start = self.edition, start
+            lines = {key: dict(zip(FIELDS, row[3:], strict=True)) for key, row in stored.items()}
+        else:
+            releases = {
+                (release_start(edition=edition, year=year), edition)
+                for edition, year in RvuLine.objects.values_list("edition", "year").distinct()
+            }
+            before = max((r for r in releases if r[0] < start), default=None)
+            if before is None:
+                return []
+            earlier_start, earlier = before
+            lines = {
+                (row["code"], row["modifier"]): row
+                for row in RvuLine.objects.filter(edition=earlier).values(
+                    "code", "modifier", *RVU_FIELDS
+                )
+            }
+        # A release imported again from part of its file keeps the lines it does not list.
+        keys = self.lines.keys() if stored else lines.keys() | self.lines.keys()
+        found = []
+        for key in sorted(keys):
+            change = rvu_change(
+                code=key[0],
+                modifier=key[1],
+                before=lines.get(key),
+                after=self.lines.get(key),
+                edition_before=pfs_label(earlier),
+                edition_after=pfs_label(self.edition),
+                effective_before=earlier_start,
+                effective_after=start,
+            )
+            if change is not None:
+                found.append(change)
+        return found
+
     def _sync_lines(self) -> Counts:
         counts = Counts()
         existing = {
@@ -314,6 +357,8 @@ class PfsImporter(Importer):
                 updates.append((current[0], *row))
         if self.options.dry_run or not (creates or updates):
             return counts
+        if self.feed_run:
+            changes_record(run=self.feed_run, changes=self._changes(stored=existing))
         with self.progress("Writing", len(creates) + len(updates), unit="RVU lines") as bar:
             bulk.insert_rows(
                 RvuLine, ["code", "modifier", "edition", "year", *FIELDS], creates, step=bar.advance

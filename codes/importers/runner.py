@@ -75,8 +75,12 @@ def import_bundle(
         importer.parse()
         try:
             with transaction.atomic():
+                # The run is recorded first, so that the changes an importer records while
+                # it writes can name it; its counts are filled in once the writing is done.
+                run = importer.run = None if options.dry_run else _start(importer, started_at)
                 importer.apply()
-                run = None if options.dry_run else _record(importer, started_at)
+                if run is not None:
+                    _finish(run, importer)
         except DatabaseError as exc:
             raise ImportFileError(
                 importer.label, f"the database refused the data ({' '.join(str(exc).split())})"
@@ -112,20 +116,21 @@ def _vacuum(importer: Importer) -> None:
         cursor.execute(f"VACUUM (ANALYZE) {tables}")
 
 
-def _record(importer: Importer, started_at) -> ImportRun:
-    counts = importer.counts.get(importer.primary, Counts())
-    warnings = [str(w) for w in importer.warnings[:MAX_WARNINGS_KEPT]]
-    if len(importer.warnings) > MAX_WARNINGS_KEPT:
-        warnings.append(f"… and {len(importer.warnings) - MAX_WARNINGS_KEPT:,} more")
+def _start(importer: Importer, started_at) -> ImportRun:
     return ImportRun.objects.create(
         format=importer.format,
         filename=importer.label[:500],
         sha256=importer.sha256,
         started_at=started_at,
-        finished_at=timezone.now(),
-        added=counts.added,
-        updated=counts.updated,
-        deleted=counts.deleted,
-        unchanged=counts.unchanged,
-        warnings=warnings,
     )
+
+
+def _finish(run: ImportRun, importer: Importer) -> None:
+    counts = importer.counts.get(importer.primary, Counts())
+    warnings = [str(w) for w in importer.warnings[:MAX_WARNINGS_KEPT]]
+    if len(importer.warnings) > MAX_WARNINGS_KEPT:
+        warnings.append(f"… and {len(importer.warnings) - MAX_WARNINGS_KEPT:,} more")
+    run.finished_at = timezone.now()
+    run.added, run.updated, run.deleted = counts.added, counts.updated, counts.deleted
+    run.unchanged, run.warnings = counts.unchanged, warnings
+    run.save(update_fields=["finished_at", "added", "updated", "deleted", "unchanged", "warnings"])

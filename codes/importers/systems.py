@@ -58,6 +58,12 @@ def edition_year(edition: str) -> int | None:
     return year_in(edition)
 
 
+def edition_label(slug: str, edition: str) -> str:
+    """How a code set's edition is cited: "ICD-10-CM FY2026", "CPT 2025"."""
+    name = SYSTEM_META[slug].short_name
+    return f"{name} {edition}" if edition else name
+
+
 def system_for_import(
     slug: str, *, edition: str | None, copyright_year: int | None, dry_run: bool
 ) -> CodeSystem | None:

@@ -97,3 +97,21 @@ def test_non_staff_cannot_reach_admin(client):
     response = client.get("/admin/codes/code/")
     assert response.status_code == 302
     assert Code.objects.count() == 0
+
+
+def test_code_changes_are_listed_read_only_with_filters_by_kind_and_run(client, editor):
+    from tests.factories import make_import_run, make_ncci_change
+
+    run = make_import_run(filename="ccipra-v301r0-f1.zip")
+    change = make_ncci_change(run, "64493", "01991")
+
+    listing = client.get(
+        "/admin/codes/codechange/", {"kind": "ncci-added", "run__id__exact": run.pk}
+    )
+    detail = client.get(f"/admin/codes/codechange/{change.pk}/change/")
+    post = client.post(f"/admin/codes/codechange/{change.pk}/change/", {"code": "99999"})
+
+    assert listing.status_code == 200 and "64493" in listing.content.decode()
+    assert detail.status_code == 200 and 'name="code"' not in detail.content.decode()
+    assert post.status_code == 403
+    assert client.get("/admin/codes/codechange/add/").status_code == 403

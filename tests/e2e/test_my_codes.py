@@ -8,7 +8,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import make_user
+from accounts.models import MyCode
+from codes.models import Code
+from tests.factories import make_import_run, make_ncci_change, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -70,5 +72,33 @@ def test_a_coder_stars_a_code_adds_a_note_and_finds_it_in_my_codes(
     page.goto("/search/?q=facet+injection")
     result = page.locator(".search-result", has=page.get_by_role("link", name=re.compile("^64494")))
     expect(result.get_by_role("button", name=re.compile(r"^Favourite"))).to_be_visible()
+    assert_accessible(page)
+    assert browser_errors == []
+
+
+def test_a_coder_reads_what_a_new_edition_changed_for_a_favourite(
+    page: Page, demo_content, assert_accessible, browser_errors
+):
+    user = make_user(password=PASSWORD)
+    code = Code.objects.get(system__slug="cpt", code="64494")
+    MyCode.objects.create(user=user, code=code, starred=True)
+    run = make_import_run("cms-ncci-ptp", "ccipra-v301r0-f1.zip")
+    make_ncci_change(run, "64494", "0213T", kind="ncci-indicator", before="1", after="0")
+    log_in(page, user.email)
+
+    page.goto("/account/codes/")
+    page.get_by_role("link", name="What new editions changed for these codes").click()
+    expect(page).to_have_url(re.compile(r"/account/changes/$"))
+    run_section = page.get_by_role("region", name="NCCI PTP v30.1, effective 2024-04-01")
+    expect(run_section).to_contain_text("NCCI modifier indicator changed")
+    expect(run_section).not_to_contain_text("0213T")  # 64494 not opened this month: locked
+    assert_accessible(page)
+
+    run_section.get_by_role("link", name="64494 as of Apr 1, 2024").click()
+    expect(page).to_have_url(re.compile(r"/cpt/64494/\?dos=2024-04-01$"))
+    page.goto("/account/changes/")
+    expect(page.get_by_role("region", name="NCCI PTP v30.1, effective 2024-04-01")).to_contain_text(
+        "64494 (column 1) with 0213T (column 2)"
+    )  # opened now: the details show
     assert_accessible(page)
     assert browser_errors == []

@@ -74,6 +74,11 @@ class Command(BaseCommand):
             help="NCCI and MUE files: whose claims the edits apply to",
         )
         parser.add_argument(
+            "--no-change-feed",
+            action="store_true",
+            help="record no per-code changes for the change feed (loading past editions)",
+        )
+        parser.add_argument(
             "--encoding",
             help="text encoding of the files (default: UTF-8 when the file is valid UTF-8, "
             "else Windows-1252, as CMS text files are)",
@@ -88,6 +93,7 @@ class Command(BaseCommand):
             effective=_date(options["effective"]) if options["effective"] else None,
             setting=options["setting"],
             encoding=options["encoding"],
+            record_changes=not options["no_change_feed"],
         )
         progress = ProgressFactory(_Unstyled(self.stderr) if options["verbosity"] > 0 else None)
         if settings.dry_run:
