@@ -266,23 +266,27 @@ def _revised(change: CodeChange, before: dict, after: dict, readable: bool) -> C
     return ChangeWords(change, "Descriptor revised", lines)
 
 
+def _units(value: int) -> str:
+    return f"{value} unit" if value == 1 else f"{value} units"
+
+
 def _mue(change: CodeChange, before: dict, after: dict) -> ChangeWords:
     service = f" ({change.field})" if change.field else ""
     if not before:
         return ChangeWords(
             change,
             f"MUE added{service}",
-            [f"{after['value']} units, {_adjudication(after['adjudication'])}"],
+            [f"{_units(after['value'])}, {_adjudication(after['adjudication'])}"],
         )
     if not after:
         return ChangeWords(
             change,
             f"MUE dropped{service}",
-            [f"It was {before['value']} units, {_adjudication(before['adjudication'])}"],
+            [f"It was {_units(before['value'])}, {_adjudication(before['adjudication'])}"],
         )
     lines = []
     if before["value"] != after["value"]:
-        lines.append(f"Value: {before['value']} → {after['value']} units")
+        lines.append(f"Value: {before['value']} → {_units(after['value'])}")
     if before["adjudication"] != after["adjudication"]:
         indicators = _before_after(before, after, "adjudication", _adjudication)
         lines.append(f"Adjudication indicator: {indicators}")

@@ -194,3 +194,38 @@ def test_my_codes_and_the_account_menu_link_to_the_changes(coder):
     html = coder.get("/account/codes/").content.decode()
 
     assert html.count('href="/account/changes/"') == 2
+
+
+def test_an_mue_change_reads_in_units_with_its_indicator(coder):
+    run = make_import_run("cms-mue", "MCR_MUE_PractitionerServices_Eff_07-01-2026.csv")
+    CodeChange.objects.create(
+        run=run,
+        system="cpt",
+        code="64493",
+        kind=CodeChange.Kind.MUE_CHANGED,
+        field="practitioner",
+        before={"value": 1, "adjudication": 2, "rationale": "CMS Policy"},
+        after={"value": 2, "adjudication": 3, "rationale": "Clinical: Data"},
+        edition_before="MUE 2024 Q2, effective 2024-04-01",
+        edition_after="MUE 2026 Q3, effective 2026-07-01",
+    )
+    CodeChange.objects.create(
+        run=run,
+        system="cpt",
+        code="99214",
+        kind=CodeChange.Kind.MUE_CHANGED,
+        field="practitioner",
+        before={"value": 1, "adjudication": 1, "rationale": "Clinical: Data"},
+        after=None,
+        edition_before="MUE 2024 Q2, effective 2024-04-01",
+        edition_after="MUE 2026 Q3, effective 2026-07-01",
+    )
+    unlock(coder.user, coder.codes["64493"])
+    unlock(coder.user, coder.codes["99214"])
+
+    html = coder.get("/account/changes/").content.decode()
+
+    assert "MUE dropped (practitioner)" in html and "It was 1 unit, 1 — Line Edit" in html
+    assert "MUE changed (practitioner)" in html
+    assert "Value: 1 → 2 units" in html
+    assert "Adjudication indicator:" in html and "Date of Service Edit: Clinical" in html
