@@ -6,7 +6,9 @@ Each account gets at most one digest per period: the run claims the period by in
 account's ChangeDigest row (unique per account and period start) in the transaction that
 queues the mail, so two runs at once, or a run repeated in the same week, send once. A week
 without new changes sends nothing and claims nothing, so changes an import records later in
-the week still go out. Unsubscribing takes a signed link and no login.
+the week still go out. A run covers the changes up to the highest id that no import still in
+progress can undercut (`codes.changes.changes_settled_through`), so none is passed over.
+Unsubscribing takes a signed link and no login.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from accounts.changefeed import favourite_codes, feed_keys
 from accounts.models import ChangeDigest, User
 from accounts.quota import period_bounds
 from casepilot.mail import mail_send
-from codes.changes import kinds_summary
+from codes.changes import changes_settled_through, kinds_summary
 from codes.models import CodeChange, CodeSystem
 
 PERIOD = "week"
@@ -68,17 +70,20 @@ def digests_send_due(*, now: datetime.datetime | None = None) -> DigestRun:
         .order_by("pk")
     )
     run = DigestRun()
+    through = changes_settled_through()
     for pk in due.values_list("pk", flat=True).iterator():
         run.considered += 1
-        if _digest_send(pk=pk, period_start=start):
+        if _digest_send(pk=pk, period_start=start, through=through):
             run.sent += 1
     return run
 
 
 @transaction.atomic
-def _digest_send(*, pk: int, period_start: datetime.date) -> bool:
+def _digest_send(*, pk: int, period_start: datetime.date, through: int) -> bool:
     user = User.objects.get(pk=pk)
-    changes = CodeChange.objects.for_codes(feed_keys(favourite_codes(user=user)))
+    changes = CodeChange.objects.for_codes(feed_keys(favourite_codes(user=user))).filter(
+        pk__lte=through
+    )
     last = ChangeDigest.objects.filter(user=user).aggregate(last=Max("through_change"))["last"]
     if last is None:  # the first digest: what imports changed since the account began
         changes = changes.filter(run__started_at__gte=user.date_joined)

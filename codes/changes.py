@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 
 from codes.models import CodeChange, EditEdition, ImportRun, NcciEdit
 from codes.payment import cents
@@ -61,6 +61,28 @@ def percent_change(before: Decimal | None, after: Decimal | None) -> Decimal | N
     if before is None or after is None or before == 0:
         return None
     return ((after - before) / before * HUNDRED).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+
+
+# Imports that record changes hold this advisory lock shared for their whole transaction; a
+# reader that must not miss a change (the weekly digest) takes it exclusively for a moment.
+# Change ids come from a sequence, so without it an import still running could commit ids
+# below the highest one a reader has already seen, and the reader would pass over them.
+FEED_LOCK = 0x6361_7365  # any constant of our own; advisory locks are per database
+
+
+def changes_lock_for_import() -> None:
+    """Called at the start of an import's transaction; released when it ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [FEED_LOCK])
+
+
+def changes_settled_through() -> int:
+    """The highest change id below which no import still running can add one: waits for the
+    imports in progress to end. 0 when there are no changes."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_LOCK])
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {CodeChange._meta.db_table}")
+        return cursor.fetchone()[0]
 
 
 def changes_record(*, run: ImportRun | None, changes: Iterable[CodeChange]) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from codes.changes import changes_lock_for_import
 from codes.importers.base import (
     MAX_WARNINGS_KEPT,
     Counts,
@@ -77,6 +78,8 @@ def import_bundle(
             with transaction.atomic():
                 # The run is recorded first, so that the changes an importer records while
                 # it writes can name it; its counts are filled in once the writing is done.
+                if not options.dry_run and options.record_changes:
+                    changes_lock_for_import()
                 run = importer.run = None if options.dry_run else _start(importer, started_at)
                 importer.apply()
                 if run is not None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 from mailer.models import Message
 
@@ -168,3 +170,42 @@ def test_two_runs_at_once_send_one_digest(subscriber, settings):
     assert sum(sent) == 1
     assert Message.objects.count() == 1
     assert ChangeDigest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_digest_waits_for_an_import_in_progress_so_none_of_its_changes_is_passed_over():
+    """An import takes its change ids early and commits late: a digest that read the highest
+    id meanwhile would skip the import's changes for good. It waits for the import instead."""
+    from codes.changes import changes_lock_for_import, changes_settled_through
+
+    earlier = make_ncci_change(make_import_run(), "64493", "01991")
+    importing, go = threading.Event(), threading.Event()
+    written: list[int] = []
+
+    def an_import() -> None:
+        try:
+            with transaction.atomic():
+                changes_lock_for_import()
+                written.append(make_ncci_change(make_import_run(), "64494", "01992").pk)
+                importing.set()
+                go.wait(10)
+        finally:
+            connections.close_all()
+
+    def a_digest() -> int:
+        try:
+            return changes_settled_through()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        importer = pool.submit(an_import)
+        assert importing.wait(10)
+        reader = pool.submit(a_digest)
+        with pytest.raises(FuturesTimeout):
+            reader.result(timeout=0.5)  # held back while the import runs
+        go.set()
+        importer.result(timeout=10)
+        through = reader.result(timeout=10)
+
+    assert through == written[0] > earlier.pk
