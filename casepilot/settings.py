@@ -149,6 +149,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "casepilot.context_processors.site",
             ],
+            "libraries": {"fragments": "casepilot.fragments"},
         },
     },
 ]

@@ -20,7 +20,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts import mycodes
-from casepilot.structured import json_ld
 from codes import page_cache
 from codes import search as case2code
 from codes.knowledge import date_of_service_parse, knowledge_build
@@ -35,7 +34,6 @@ from codes.pages import (
     spelling_for_prefix,
 )
 from codes.payment import locality_find, locality_search
-from codes.structured import medical_code
 
 MODIFIER_SHAPE = re.compile(r"[A-Za-z0-9]{2}")
 
@@ -150,15 +148,14 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
     context = {
         "code": code_obj,
         "system": code_obj.system,
-        "crumbs": page.crumbs,
-        "related": page.related,
+        "crumbs_html": page.crumbs_html,
         "aside_html": page.aside_html,
         "admission": admission,
         "usage": admission.usage if admission else None,
         "show_content": show_content,
         "show_sections": show_sections,
         "section_toc": SECTION_TOC,
-        "structured_data": json_ld(medical_code(code_obj)),
+        "structured_data": page.structured_data,
         # This viewer's star and note, one query for an account (none for a guest).
         "my_code": mycodes.my_code_for(user=request.user, code_id=code_obj.pk),
     }
