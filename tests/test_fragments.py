@@ -9,7 +9,10 @@ import pytest
 from django.template import Context, Template, TemplateSyntaxError
 from django.urls import set_script_prefix
 
-SOURCE = "{% load fragments %}{% renderonce %}<a href=\"{% url 'plans' %}\">{{ who }}</a>{% endrenderonce %}"
+SOURCE = (
+    "{% load fragments %}"
+    "{% renderonce %}<a href=\"{% url 'plans' %}\">{{ who }}</a>{% endrenderonce %}"
+)
 
 
 def test_the_block_is_rendered_once_and_then_replayed():
