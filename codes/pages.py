@@ -148,8 +148,8 @@ def spelling_for_prefix(prefix: str):
 @dataclass
 class CodePage:
     """What a code page shows that is the same for every viewer: the code (with its system
-    and group tree linked), its breadcrumbs, its related codes and the aside built from them,
-    and its structured data.
+    and group tree linked), its URL, breadcrumbs, title block, related codes and the aside
+    built from them, the sections' table of contents and the structured data.
     Cached whole by `codes.page_cache`; nothing in it is metered text on the page until a
     view chooses to render it for a viewer who may read it."""
 
@@ -157,7 +157,10 @@ class CodePage:
     crumbs: list[CodeGroup]
     related: RelatedCodes
     aside_html: SafeString
+    url: str
     crumbs_html: SafeString
+    head_html: SafeString
+    toc_html: SafeString  # shown to accounts only, with the sections
     structured_data: SafeString
 
 
@@ -171,18 +174,16 @@ def code_page_load(*, system_slug: str, canonical: str) -> CodePage | None:
     if crumbs:
         code.group = crumbs[-1]  # with its parents linked: the sections walk them too
     related = related_codes(code)
-    aside = render_to_string(
-        "codes/includes/code_aside.html", {"code": code, "system": code.system, "related": related}
-    )
-    breadcrumbs = render_to_string(
-        "includes/breadcrumbs.html", {"crumbs": crumbs, "system": code.system}
-    )
+    context = {"code": code, "system": code.system, "related": related, "crumbs": crumbs}
     return CodePage(
         code=code,
         crumbs=crumbs,
         related=related,
-        aside_html=aside,
-        crumbs_html=breadcrumbs,
+        aside_html=render_to_string("codes/includes/code_aside.html", context),
+        url=code.get_absolute_url(),
+        crumbs_html=render_to_string("includes/breadcrumbs.html", context),
+        head_html=render_to_string("codes/includes/code_head.html", context),
+        toc_html=render_to_string("codes/includes/toc.html", {"section_toc": SECTION_TOC}),
         structured_data=json_ld(medical_code(code)),
     )
 
