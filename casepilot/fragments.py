@@ -1,5 +1,12 @@
-"""`{% renderonce %}…{% endrenderonce %}`: markup that is the same on every page for every
-viewer, rendered once per worker and then replayed.
+"""Template markup and URLs that are the same on every page for every viewer, built once per
+worker. This library is a builtin (settings.TEMPLATES), so every template has both tags.
+
+`{% url %}` with only literal arguments (`{% url 'plans' %}`, `{% url 'codes:system_detail'
+system='cpt' %}`) keeps what it reversed, by script prefix, URLconf and current app: the same
+inputs always reverse to the same path, and a page names a dozen such URLs. With any variable
+among its arguments it is Django's own tag, unchanged.
+
+`{% renderonce %}…{% endrenderonce %}`: a block rendered once per worker and then replayed.
 
 The header's product links, the search form and the footer are built from `{% url %}` tags
 and text alone, yet reversing their dozen URL names is a noticeable share of every page's
@@ -13,10 +20,51 @@ Keep `{% static %}` out of it: the storage, not the template, decides those URLs
 from __future__ import annotations
 
 from django import template
-from django.urls import get_script_prefix
+from django.conf import settings
+from django.template import defaulttags
+from django.template.base import FilterExpression, Variable
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+
+class LiteralURLNode(defaulttags.URLNode):
+    """Django's URL node for a URL whose arguments are all literals, remembering its output."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._rendered: dict[tuple, str] = {}
+
+    def render(self, context: template.Context) -> str:
+        request = getattr(context, "request", None)
+        try:  # as URLNode picks it
+            current_app = request.current_app
+        except AttributeError:
+            current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
+        key = (
+            get_script_prefix(),
+            get_urlconf() or settings.ROOT_URLCONF,
+            current_app,
+            context.autoescape,
+        )
+        url = self._rendered.get(key)
+        if url is None:
+            url = self._rendered[key] = super().render(context)
+        return url
+
+
+def _is_literal(expression: FilterExpression) -> bool:
+    return not isinstance(expression.var, Variable) and not expression.filters
+
+
+@register.tag
+def url(parser: template.base.Parser, token: template.base.Token) -> defaulttags.URLNode:
+    node = defaulttags.url(parser, token)
+    expressions = [node.view_name, *node.args, *node.kwargs.values()]
+    if node.asvar or not all(_is_literal(expression) for expression in expressions):
+        return node
+    return LiteralURLNode(node.view_name, node.args, node.kwargs, node.asvar)
 
 
 class RenderOnceNode(template.Node):
