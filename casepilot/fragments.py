@@ -1,20 +1,18 @@
 """Template markup and URLs that are the same on every page for every viewer, built once per
-worker. This library is a builtin (settings.TEMPLATES), so every template has both tags.
+worker. This library is a builtin (settings.TEMPLATES): every template has both tags.
 
 `{% url %}` with only literal arguments (`{% url 'plans' %}`, `{% url 'codes:system_detail'
-system='cpt' %}`) keeps what it reversed, by script prefix, URLconf and current app: the same
-inputs always reverse to the same path, and a page names a dozen such URLs. With any variable
-among its arguments it is Django's own tag, unchanged.
+system='cpt' %}`) keeps what it reversed: the same inputs always reverse to the same path, and a
+page names a dozen such URLs. With any variable among its arguments it is Django's own tag.
 
-`{% renderonce %}…{% endrenderonce %}`: a block rendered once per worker and then replayed.
+`{% renderonce %}…{% endrenderonce %}`: a block rendered once per worker and then replayed. The
+header's product links, the search form and the footer are `{% url %}` tags and text alone.
+The block renders in an empty context, so it cannot show anything of a request, a viewer or the
+data. Keep `{% static %}` out of it: the storage, not the template, decides those URLs.
 
-The header's product links, the search form and the footer are built from `{% url %}` tags
-and text alone, yet reversing their dozen URL names is a noticeable share of every page's
-time. Inside the block there is no context at all (it renders in an empty one), so it cannot
-show anything of a request, a viewer or the data: its output depends only on the URLconf and
-the script prefix, both fixed for a worker's life (the prefix is part of the key anyway). A
-template file that changes is loaded again as new nodes, so no old copy can be replayed.
-Keep `{% static %}` out of it: the storage, not the template, decides those URLs.
+Both keep their output by what URLs depend on (script prefix, URLconf, language), all fixed for
+a worker's life in practice. A template file that changes is loaded again as new nodes, so no
+old copy can be replayed.
 """
 
 from __future__ import annotations
@@ -25,8 +23,19 @@ from django.template import defaulttags
 from django.template.base import FilterExpression, Variable
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
+
+
+def _url_inputs(context: template.Context) -> tuple:
+    """Everything besides a tag's own arguments that a reversed URL depends on."""
+    return (
+        get_script_prefix(),
+        get_urlconf() or settings.ROOT_URLCONF,
+        get_language(),  # for language-prefixed URL patterns, should there ever be any
+        context.autoescape,
+    )
 
 
 class LiteralURLNode(defaulttags.URLNode):
@@ -42,12 +51,7 @@ class LiteralURLNode(defaulttags.URLNode):
             current_app = request.current_app
         except AttributeError:
             current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
-        key = (
-            get_script_prefix(),
-            get_urlconf() or settings.ROOT_URLCONF,
-            current_app,
-            context.autoescape,
-        )
+        key = (*_url_inputs(context), current_app)
         url = self._rendered.get(key)
         if url is None:
             url = self._rendered[key] = super().render(context)
@@ -70,15 +74,15 @@ def url(parser: template.base.Parser, token: template.base.Token) -> defaulttags
 class RenderOnceNode(template.Node):
     def __init__(self, nodelist: template.NodeList) -> None:
         self.nodelist = nodelist
-        self._rendered: dict[str, SafeString] = {}
+        self._rendered: dict[tuple, SafeString] = {}
 
     def render(self, context: template.Context) -> SafeString:
-        prefix = get_script_prefix()
-        html = self._rendered.get(prefix)
+        key = _url_inputs(context)
+        html = self._rendered.get(key)
         if html is None:
             # `new()` keeps the engine (for includes) and drops every variable.
             html = mark_safe(self.nodelist.render(context.new()))
-            self._rendered[prefix] = html
+            self._rendered[key] = html
         return html
 
 
