@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
-from django.db import models
+from django.db import connections, models, router
 from django.utils import timezone
 
 
@@ -36,6 +36,42 @@ class UserManager(BaseUserManager["User"]):
     def get_queryset(self) -> models.QuerySet[User]:
         # The plan decides the allowance on every metered page: load it with the user.
         return super().get_queryset().select_related("plan")
+
+    def get(self, *args: object, **kwargs: object) -> User:
+        """`User.objects.get(pk=…)` is one SELECT written out; any other look-up is the ORM's.
+
+        Every signed-in request loads its account this way (django.contrib.auth's backends
+        call `_default_manager.get(pk=…)`), and the ORM takes several times longer to build
+        that one-row SELECT, with its plan, than Postgres takes to answer it."""
+        if args or kwargs.keys() != {"pk"}:
+            return super().get(*args, **kwargs)
+        return self._by_pk(kwargs["pk"])
+
+    def _by_pk(self, pk: object) -> User:
+        model = self.model
+        pk = model._meta.pk.to_python(pk)
+        db = self._db or router.db_for_read(model)
+        user_fields = model._meta.concrete_fields
+        plan_fields = Plan._meta.concrete_fields
+        quote = connections[db].ops.quote_name
+        columns = [f"u.{quote(f.column)}" for f in user_fields]
+        columns += [f"p.{quote(f.column)}" for f in plan_fields]
+        sql = (
+            f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} u "
+            f"LEFT JOIN {quote(Plan._meta.db_table)} p ON p.id = u.plan_id WHERE u.id = %s"
+        )
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, [pk])
+            row = cursor.fetchone()
+        if row is None:
+            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+        split = len(user_fields)
+        user = model.from_db(db, [f.attname for f in user_fields], row[:split])
+        plan = None
+        if user.plan_id is not None:
+            plan = Plan.from_db(db, [f.attname for f in plan_fields], row[split:])
+        model.plan.field.set_cached_value(user, plan)
+        return user
 
     def _create(self, email: str, password: str | None, **extra: object) -> User:
         if not email:

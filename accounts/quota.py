@@ -82,6 +82,9 @@ class Admission:
     granted: bool
     reason: Reason
     usage: Usage
+    # Another allowance of the same viewer that the page shows (CasePilot's questions on a
+    # code page), counted by the same statement: `admit(…, also=…)`.
+    also: Spend | None = None
 
     @property
     def newly_unlocked(self) -> bool:
@@ -233,7 +236,10 @@ SELECT
     EXISTS (SELECT 1 FROM address),
     EXISTS (SELECT 1 FROM inserted),
     COALESCE((SELECT used FROM accounts_meter
-              WHERE subject = %(subject)s AND resource = 'pages' AND period_start = %(period)s), 0)
+              WHERE subject = %(subject)s AND resource = 'pages' AND period_start = %(period)s), 0),
+    (SELECT used FROM accounts_meter
+     WHERE subject = %(subject)s AND resource = %(also_resource)s
+       AND period_start = %(also_period)s)
 """
 
 REFUND_METER_SQL = """
@@ -256,7 +262,12 @@ WHERE address = %(address)s AND day = %(day)s AND unlocks > 0
 
 
 def admit(
-    *, viewer: Viewer, code_id: int, consume: bool, now: datetime.datetime | None = None
+    *,
+    viewer: Viewer,
+    code_id: int,
+    consume: bool,
+    now: datetime.datetime | None = None,
+    also: Allowance | None = None,
 ) -> Admission:
     """Decide whether `viewer` may read code `code_id`, spending a view if it must and may.
 
@@ -264,13 +275,18 @@ def admit(
     meter only while `used < allowance` (the row lock makes concurrent requests queue), caps
     guest unlocks per client address, and records the unlock. A request that lost a race to
     unlock the same code gives its view back.
+
+    `also`: another allowance of the viewer's that the page shows; the same statement reads
+    its count (spending nothing), so the page needs no query of its own for it.
     """
     now = now or timezone.now()
     start, end = period_bounds(now=now)
+    also_start = period_bounds(now=now, period=also.period)[0] if also else None
     if viewer.subject is None:  # a guest who never unlocked anything: nothing to look up
         usage = Usage(viewer=viewer, used=0, period_start=start, period_end=end)
         if not consume:
-            return Admission(granted=False, reason="not_consumed", usage=usage)
+            also_spend = _spend_counted(allowance=also, used=0, now=now) if also else None
+            return Admission(granted=False, reason="not_consumed", usage=usage, also=also_spend)
         raise ValueError("A consuming guest needs a subject: call guest_subject_for() first.")
     params = {
         "subject": viewer.subject,
@@ -282,10 +298,12 @@ def admit(
         "address": viewer.address,
         "day": now.astimezone(datetime.UTC).date(),
         "address_cap": settings.QUOTA_GUEST_UNLOCKS_PER_ADDRESS if viewer.is_guest else None,
+        "also_resource": also.resource if also else None,
+        "also_period": also_start,
     }
     with connection.cursor() as cursor:
         cursor.execute(ADMIT_SQL, params)
-        existing, bumped, address_ok, inserted, used = cursor.fetchone()
+        existing, bumped, address_ok, inserted, used, also_used = cursor.fetchone()
         if bumped is not None:
             used = bumped  # the statement's snapshot predates its own increment
         if bumped is not None and not inserted:
@@ -299,19 +317,41 @@ def admit(
                 if address_ok:
                     cursor.execute(REFUND_ADDRESS_SQL, params)
     usage = Usage(viewer=viewer, used=used, period_start=start, period_end=end)
+    granted, reason = _admission_outcome(
+        viewer=viewer,
+        consume=consume,
+        existing=existing,
+        bumped=bumped,
+        inserted=inserted,
+        address_refused=params["address_cap"] is not None and not address_ok,
+    )
+    also_spend = _spend_counted(allowance=also, used=also_used or 0, now=now) if also else None
+    return Admission(granted=granted, reason=reason, usage=usage, also=also_spend)
+
+
+def _admission_outcome(
+    *,
+    viewer: Viewer,
+    consume: bool,
+    existing: bool,
+    bumped: int | None,
+    inserted: bool,
+    address_refused: bool,
+) -> tuple[bool, Reason]:
+    """What the admit statement's answers mean for the viewer."""
     if existing:
-        return Admission(granted=True, reason="reviewed", usage=usage)
+        return True, "reviewed"
     if inserted:
-        return Admission(granted=True, reason="unlocked", usage=usage)
+        return True, "unlocked"
     if bumped is not None:
-        if params["address_cap"] is not None and not address_ok:
-            return Admission(granted=False, reason="address_cap", usage=usage)
-        return Admission(granted=True, reason="reviewed", usage=usage)
+        if address_refused:
+            return False, "address_cap"
+        return True, "reviewed"
     if not consume:
-        return Admission(granted=False, reason="not_consumed", usage=usage)
+        return False, "not_consumed"
     if not viewer.verified:
-        return Admission(granted=False, reason="unverified", usage=usage)
-    return Admission(granted=False, reason="exhausted", usage=usage)
+        return False, "unverified"
+    return False, "exhausted"
 
 
 def usage_for(*, viewer: Viewer, now: datetime.datetime | None = None) -> Usage:
@@ -534,14 +574,21 @@ def resource_usage(
     """How much of `allowance` the subject has used this period, spending nothing."""
     from accounts.models import Meter
 
-    start, end = period_bounds(now=now or timezone.now(), period=allowance.period)
+    now = now or timezone.now()
     used = 0
     if subject is not None:
+        start = period_bounds(now=now, period=allowance.period)[0]
         used = (
             Meter.objects.filter(subject=subject, resource=allowance.resource, period_start=start)
             .values_list("used", flat=True)
             .first()
         ) or 0
+    return _spend_counted(allowance=allowance, used=used, now=now)
+
+
+def _spend_counted(*, allowance: Allowance, used: int, now: datetime.datetime) -> Spend:
+    """A count read, spending nothing, as a `Spend`: granted while there is room."""
+    start, end = period_bounds(now=now, period=allowance.period)
     room = allowance.allowance is None or used < allowance.allowance
     return Spend(room, allowance, used, start, end)
 
@@ -614,8 +661,16 @@ def question_spend(
     return resource_spend(allowance=allowance, subject=subject, user_id=user_id, now=now), True
 
 
-def question_usage(*, user, session, now: datetime.datetime | None = None) -> Spend:
-    """How many questions the viewer has left, spending nothing (and making no guest key)."""
+def question_usage(
+    *, user, session, admission: Admission | None = None, now: datetime.datetime | None = None
+) -> Spend:
+    """How many questions the viewer has left, spending nothing (and making no guest key).
+
+    On a code page the metering decision (`admission`) has already counted them, in the same
+    statement: that count is used, and no query is made."""
+    counted = admission.also if admission is not None else None
+    if counted is not None and counted.allowance.resource == "questions":
+        return counted
     allowance = question_allowance(user=user)
     if user is not None and user.is_authenticated:
         subject: str | None = f"u:{user.pk}"
@@ -656,7 +711,11 @@ class MeteredRequest:
                 user_id=None,
                 address=viewer.address,
             )
-        self.admission = admit(viewer=viewer, code_id=code_id, consume=self.may_consume)
+        # The page shows CasePilot's questions left too: counted by the same statement.
+        questions = question_allowance(user=self._request.user)
+        self.admission = admit(
+            viewer=viewer, code_id=code_id, consume=self.may_consume, also=questions
+        )
         if new_guest and not self.admission.granted:
             # Refused (the address cap): the key unlocked nothing, so keep no session for it.
             # A script clearing its cookies then leaves no row behind per request.

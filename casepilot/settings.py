@@ -149,6 +149,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "casepilot.context_processors.site",
             ],
+            # `{% url %}` with literal arguments, and `{% renderonce %}`: built once per worker.
+            "builtins": ["casepilot.fragments"],
         },
     },
 ]

@@ -27,6 +27,8 @@ from typing import TypeVar
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 T = TypeVar("T")
 
@@ -78,6 +80,17 @@ def data_version() -> str:
 def data_version_bump() -> None:
     """Make every cached part stale: the next request builds from the data as it is now."""
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+# A cached part that holds a form is rendered with this in place of the CSRF token, and each
+# request puts its own token in (`csrf_fill`). Random per process, as the parts are: no text
+# of ours or of a publisher's can carry it.
+CSRF_MARKER = f"csrf-{uuid.uuid4().hex}"
+
+
+def csrf_fill(html: str, *, token: str) -> SafeString:
+    """A cached part with this request's CSRF token in place of the marker."""
+    return mark_safe(html.replace(CSRF_MARKER, escape(token)))
 
 
 def part_key(part: str, *, version: str, **inputs: object) -> str:

@@ -10,8 +10,10 @@ from django.db.models.functions import Upper
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from casepilot.structured import json_ld
 from codes.models import Code, CodeGroup, CodeSystem
 from codes.normalize import SYSTEMS, code_key
+from codes.structured import medical_code
 
 # The knowledge an account unlocks below the descriptions, in page order.
 SECTION_TITLES = (
@@ -146,7 +148,8 @@ def spelling_for_prefix(prefix: str):
 @dataclass
 class CodePage:
     """What a code page shows that is the same for every viewer: the code (with its system
-    and group tree linked), its breadcrumbs, its related codes and the aside built from them.
+    and group tree linked), its URL, breadcrumbs, title block, related codes and the aside
+    built from them, the sections' table of contents and the structured data.
     Cached whole by `codes.page_cache`; nothing in it is metered text on the page until a
     view chooses to render it for a viewer who may read it."""
 
@@ -154,6 +157,11 @@ class CodePage:
     crumbs: list[CodeGroup]
     related: RelatedCodes
     aside_html: SafeString
+    url: str
+    crumbs_html: SafeString
+    head_html: SafeString
+    toc_html: SafeString  # shown to accounts only, with the sections
+    structured_data: SafeString
 
 
 def code_page_load(*, system_slug: str, canonical: str) -> CodePage | None:
@@ -166,10 +174,18 @@ def code_page_load(*, system_slug: str, canonical: str) -> CodePage | None:
     if crumbs:
         code.group = crumbs[-1]  # with its parents linked: the sections walk them too
     related = related_codes(code)
-    aside = render_to_string(
-        "codes/includes/code_aside.html", {"code": code, "system": code.system, "related": related}
+    context = {"code": code, "system": code.system, "related": related, "crumbs": crumbs}
+    return CodePage(
+        code=code,
+        crumbs=crumbs,
+        related=related,
+        aside_html=render_to_string("codes/includes/code_aside.html", context),
+        url=code.get_absolute_url(),
+        crumbs_html=render_to_string("includes/breadcrumbs.html", context),
+        head_html=render_to_string("codes/includes/code_head.html", context),
+        toc_html=render_to_string("codes/includes/toc.html", {"section_toc": SECTION_TOC}),
+        structured_data=json_ld(medical_code(code)),
     )
-    return CodePage(code=code, crumbs=crumbs, related=related, aside_html=aside)
 
 
 def fragment_render(template: str, *, code: Code, editor: bool, **context: object) -> SafeString:

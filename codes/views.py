@@ -20,14 +20,12 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts import mycodes
-from casepilot.structured import json_ld
 from codes import page_cache
 from codes import search as case2code
 from codes.knowledge import date_of_service_parse, knowledge_build
 from codes.models import Code, CodeGroup, CodeSystem, Locality, Modifier
 from codes.normalize import BY_URL_PREFIX
 from codes.pages import (
-    SECTION_TOC,
     CodePage,
     code_page_load,
     fragment_render,
@@ -35,7 +33,6 @@ from codes.pages import (
     spelling_for_prefix,
 )
 from codes.payment import locality_find, locality_search
-from codes.structured import medical_code
 
 MODIFIER_SHAPE = re.compile(r"[A-Za-z0-9]{2}")
 
@@ -49,15 +46,15 @@ def _system_or_404(prefix: str) -> CodeSystem:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    systems, featured = page_cache.part_get_or_build(
-        "home", _home_content, version=page_cache.data_version()
+    lists_html = page_cache.part_get_or_build(
+        "home", _home_lists_render, version=page_cache.data_version()
     )
-    return render(request, "codes/home.html", {"systems": systems, "featured": featured})
+    return render(request, "codes/home.html", {"lists_html": lists_html})
 
 
-def _home_content() -> tuple[list[CodeSystem], list[Code]]:
-    # Counting every active code of every system is the home page's whole cost: done once
-    # per data version, not per visit.
+def _home_lists_render() -> str:
+    # Counting every active code of every system is the home page's whole cost: done (and
+    # the lists rendered) once per data version, not per visit.
     systems = CodeSystem.objects.annotate(
         active_codes=Count("codes", filter=Q(codes__status=Code.Status.ACTIVE))
     ).order_by("sort", "slug")  # an aggregate query drops Meta.ordering
@@ -66,7 +63,9 @@ def _home_content() -> tuple[list[CodeSystem], list[Code]]:
         .filter(system__slug="cpt", key__in=["64494", "99213", "99214", "20610", "72148"])
         .order_by("key")
     )
-    return list(systems), list(featured)
+    return render_to_string(
+        "codes/includes/home_lists.html", {"systems": list(systems), "featured": list(featured)}
+    )
 
 
 @require_safe
@@ -150,15 +149,17 @@ def code_detail(request: HttpRequest, system: str, code: str) -> HttpResponse:
     context = {
         "code": code_obj,
         "system": code_obj.system,
-        "crumbs": page.crumbs,
-        "related": page.related,
+        "data_version": version,  # the question box keeps its form by it
+        "code_url": page.url,
+        "crumbs_html": page.crumbs_html,
+        "head_html": page.head_html,
+        "toc_html": page.toc_html,
         "aside_html": page.aside_html,
         "admission": admission,
         "usage": admission.usage if admission else None,
         "show_content": show_content,
         "show_sections": show_sections,
-        "section_toc": SECTION_TOC,
-        "structured_data": json_ld(medical_code(code_obj)),
+        "structured_data": page.structured_data,
         # This viewer's star and note, one query for an account (none for a guest).
         "my_code": mycodes.my_code_for(user=request.user, code_id=code_obj.pk),
     }

@@ -201,3 +201,18 @@ def test_without_redis_the_cache_is_the_shared_postgres_table():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM casepilot_cache")
         assert cursor.fetchone()[0] >= 1
+
+
+def test_a_worker_keeps_what_it_imported_out_of_the_garbage_collectors_walks():
+    # gunicorn imports casepilot.wsgi in each worker: what that import made lives as long as
+    # the worker, and a full collection that walked it would hold up requests.
+    result = subprocess.run(
+        [sys.executable, "-c", "import gc, casepilot.wsgi; print(gc.get_freeze_count())"],
+        cwd=BASE_DIR,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 20_000

@@ -376,12 +376,12 @@ def test_the_star_and_note_cost_an_account_one_query_and_a_guest_none(client, fa
     client.get("/cpt/64494/")
     with CaptureQueriesContext(connection) as queries:
         client.get("/cpt/64494/")
-    mine = [q for q in queries.captured_queries if '"accounts_mycode"' in q["sql"]]
+    mine = [q for q in queries.captured_queries if "accounts_mycode" in q["sql"]]
     assert len(mine) == 1
     client.logout()
     with CaptureQueriesContext(connection) as queries:
         client.get("/cpt/64494/")
-    assert not [q for q in queries.captured_queries if '"accounts_mycode"' in q["sql"]]
+    assert not [q for q in queries.captured_queries if "accounts_mycode" in q["sql"]]
 
 
 def test_stars_in_search_results_cost_an_account_one_query_and_a_guest_none(client, facet_family):

@@ -95,6 +95,33 @@ def test_claim_checks_and_code_pages_are_counted_apart(facet_family):
 
 
 @pytest.mark.django_db
+def test_admitting_a_page_counts_the_other_allowance_it_is_asked_for(facet_family):
+    user = make_user()
+    questions = quota.question_allowance(user=user)
+    for _ in range(3):
+        quota.resource_spend(allowance=questions, subject=f"u:{user.pk}", user_id=user.pk)
+    viewer = quota.viewer_for(user=user, session={}, meta={"REMOTE_ADDR": "127.0.0.1"})
+    admission = quota.admit(
+        viewer=viewer, code_id=facet_family["64494"].pk, consume=True, also=questions
+    )
+    assert admission.granted and admission.also is not None
+    assert admission.also.used == 3 == quota.question_usage(user=user, session={}).used
+    assert admission.also.remaining == questions.allowance - 3
+    # counted, not spent: the meter is as it was
+    assert Meter.objects.get(resource="questions").used == 3
+    assert quota.question_usage(user=user, session={}, admission=admission) is admission.also
+
+
+@pytest.mark.django_db
+def test_a_new_guest_declined_a_prefetch_has_used_no_question():
+    questions = quota.question_allowance(user=AnonymousUser())
+    viewer = quota.viewer_for(user=AnonymousUser(), session={}, meta={})
+    admission = quota.admit(viewer=viewer, code_id=1, consume=False, also=questions)
+    assert admission.reason == "not_consumed"
+    assert admission.also.used == 0 and admission.also.remaining == questions.allowance
+
+
+@pytest.mark.django_db
 def test_a_daily_resource_renews_each_day(daily_questions):
     allowance = quota.allowance_for(resource="questions", user=AnonymousUser())
     spend = [

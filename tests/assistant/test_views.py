@@ -57,6 +57,19 @@ def test_a_guest_asks_on_the_code_page_and_gets_its_modifiers_names_only(
 
 
 @pytest.mark.django_db
+def test_the_code_page_box_counts_questions_asked_elsewhere(client, code_64494) -> None:
+    # the count comes with the page's metering decision: it must see the meter as it is now
+    client.get("/cpt/64494/")
+    _ask(client, "What is 99213?")
+    _ask(client, "What is 99214?")
+    assert "1 of 3 questions left today" in client.get("/cpt/64494/").content.decode()
+    client.force_login(make_user())
+    _ask(client, "What is 99213?")
+    html = client.get("/cpt/64494/").content.decode()
+    assert "29 of 30 questions left this month" in html
+
+
+@pytest.mark.django_db
 def test_a_guest_gets_three_questions_a_day(client, demo) -> None:
     for _ in range(3):
         assert _ask(client, "What is 99213?").status_code == 302

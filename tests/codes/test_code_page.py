@@ -137,32 +137,35 @@ def test_post_to_a_code_page_is_refused(client, facet_family):
 
 
 def test_guest_first_view_query_count(client, facet_family, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    # nothing cached yet: the version, the code, its tree, its related codes, the metering
+    # decision (with CasePilot's questions left) and the new session
+    with django_assert_max_num_queries(6):
         assert client.get("/cpt/64494/").status_code == 200
 
 
 def test_guest_review_query_count(client, facet_family, django_assert_max_num_queries):
     client.get("/cpt/64494/")
-    with django_assert_max_num_queries(6):
+    # the data version, the session, the metering decision (with CasePilot's questions left)
+    with django_assert_max_num_queries(3):
         assert client.get("/cpt/64494/").status_code == 200
 
 
 def test_account_first_view_query_count(client, facet_family, django_assert_max_num_queries):
     # an account also gets the seven knowledge sections, and the page reads the data version
-    # of its cached parts, CasePilot's questions left and its own star and note: 17 queries
-    # while nothing is cached
+    # of its cached parts and its own star and note (CasePilot's questions left come with the
+    # metering decision): 16 queries while nothing is cached
     client.force_login(make_user())
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(16):
         assert client.get("/cpt/64493/").status_code == 200
 
 
-def test_account_re_read_costs_six_queries(client, facet_family, django_assert_num_queries):
-    # the session, the account, the data version, the metering decision, CasePilot's
-    # questions left and the viewer's own star and note: every part of the page is cached,
-    # what is the viewer's own never is
+def test_account_re_read_costs_five_queries(client, facet_family, django_assert_num_queries):
+    # the session, the account, the data version, the metering decision (which also counts
+    # CasePilot's questions left) and the viewer's own star and note: every part of the page
+    # is cached, what is the viewer's own never is
     client.force_login(make_user())
     client.get("/cpt/64493/")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get("/cpt/64493/")
     assert "Official descriptor of 64493" in response.content.decode()
     assert response["Cache-Control"] == "private, no-store"
@@ -219,9 +222,9 @@ def test_a_large_family_shows_a_window_around_the_code_and_links_the_group(clien
 
 
 def test_a_large_family_costs_no_extra_query(client, big_range, django_assert_max_num_queries):
-    # version, code, its tree, related codes, metering, new session, CasePilot's questions
-    # left: as for any code page
-    with django_assert_max_num_queries(7):
+    # version, code, its tree, related codes, metering (with CasePilot's questions left),
+    # new session: as for any code page
+    with django_assert_max_num_queries(6):
         client.get("/cpt/20015/")
 
 

@@ -129,3 +129,33 @@ def test_the_home_pages_counts_follow_a_new_code_at_once(client, facet_family):
     assert "6 active codes" in client.get("/").content.decode()
     make_code("64499", system=facet_family["64494"].system)
     assert "7 active codes" in client.get("/").content.decode()
+
+
+def _box_token(html: str) -> str:
+    box = html[html.index('class="card casepilot-box"') :]
+    box = box[: box.index("</form>")]
+    return box.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+
+
+def test_the_question_form_carries_each_requests_own_csrf_token(facet_family):
+    from django.middleware.csrf import _unmask_cipher_token
+
+    browsers = [Client(enforce_csrf_checks=True) for _ in range(2)]
+    for browser in browsers:
+        browser.force_login(make_user())
+    first, second = (b.get("/cpt/64494/").content.decode() for b in browsers)
+    assert page_cache.CSRF_MARKER not in first + second
+    secrets = [
+        _unmask_cipher_token(_box_token(html)) for html in (first, second)
+    ]  # each unmasks to its own browser's cookie secret
+    assert secrets == [b.cookies["csrftoken"].value for b in browsers]
+    assert secrets[0] != secrets[1]
+    asked = browsers[1].post(
+        "/casepilot/ask/",
+        {
+            "question": "What is 64494?",
+            "context": facet_family["64494"].pk,
+            "csrfmiddlewaretoken": _box_token(second),
+        },
+    )
+    assert asked.status_code == 302
