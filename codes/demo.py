@@ -37,6 +37,7 @@ from codes.models import (
     SearchSynonym,
 )
 from codes.normalize import canonical_code, code_key
+from codes.page_cache import data_changes_batched
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 SYSTEM_FILES = ("cpt.json", "hcpcs.json", "icd10cm.json")
@@ -354,6 +355,11 @@ def load_plans(report: LoadReport) -> None:
 
 @transaction.atomic
 def load_demo(directory: Path = FIXTURES) -> LoadReport:
+    with data_changes_batched():
+        return _load_demo(directory)
+
+
+def _load_demo(directory: Path) -> LoadReport:
     report = LoadReport()
     for name in SYSTEM_FILES:
         load_system_file(directory / name, report)

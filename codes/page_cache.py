@@ -21,7 +21,8 @@ import hashlib
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -118,7 +119,27 @@ def part_get_or_build(part: str, build: Callable[[], T], *, version: str, **inpu
 # --- Freshness: any change to the code data makes a new version ---------------------------------
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def data_changes_batched() -> Iterator[None]:
+    """Many saves in a row (the demo loader's thousands): one new version when they are done,
+    instead of a write to the shared cache for each save and another after commit."""
+    if getattr(_batch, "active", False):
+        yield
+        return
+    _batch.active = True
+    try:
+        yield
+    finally:
+        _batch.active = False
+        _data_changed()
+
+
 def _data_changed() -> None:
+    if getattr(_batch, "active", False):
+        return  # data_changes_batched() makes the one new version at its end
     data_version_bump()
     if transaction.get_connection().in_atomic_block:
         # Bumped now for readers inside this transaction (and for Redis, at once), and again

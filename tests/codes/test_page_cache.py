@@ -66,6 +66,26 @@ def test_a_save_bumps_the_version_again_after_its_transaction_commits(
     assert page_cache.data_version() not in {before, during}
 
 
+def test_saves_in_a_batch_make_one_new_version_at_its_end(
+    facet_family, django_capture_on_commit_callbacks
+):
+    before = page_cache.data_version()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with page_cache.data_changes_batched():
+            for code in facet_family.values():
+                code.save()
+            assert page_cache.data_version() == before
+        after = page_cache.data_version()
+    assert after != before
+    assert len(callbacks) == 1  # and once more when the transaction commits
+
+
+def test_the_demo_loader_leaves_a_new_version(db):
+    before = page_cache.data_version()
+    call_command("load_demo")
+    assert page_cache.data_version() != before
+
+
 def test_an_import_shows_on_the_very_next_request(member):
     call_command("import_codes", "cms-hcpcs", str(SAMPLES / "HCPC2016_SAMPLE.txt"), stdout=None)
     assert "nonemergency taxi transport" in member.get("/hcpcs/A0100/").content.decode()
