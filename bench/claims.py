@@ -55,6 +55,21 @@ def _p95(timings: list[float]) -> float:
     return timings[int(len(timings) * 0.95) - 1]
 
 
+def _time_posts(client: Client, body: dict, *, label: str) -> None:
+    """POST the claim ROUNDS times and print the median, the p95 and the queries of one."""
+    timings = []
+    for _ in range(ROUNDS):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.post("/claim-check/", body)
+            timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 302, response.status_code
+    print(
+        f"{label:<34} median {statistics.median(timings):6.2f} ms   "
+        f"p95 {_p95(timings):6.2f} ms   {len(captured):2d} queries"
+    )
+
+
 def run() -> None:
     load_demo()
     codes = _claim_codes()
@@ -128,31 +143,10 @@ def run() -> None:
     ):
         client = Client()
         client.force_login(user)
-        timings = []
-        for _ in range(ROUNDS):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.post("/claim-check/", body)
-                timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 302, response.status_code
-        print(
-            f"{'page, POST a 20-line paste':<34} median {statistics.median(timings):6.2f} ms   "
-            f"p95 {_p95(timings):6.2f} ms   {len(captured):2d} queries"
-        )
+        _time_posts(client, body, label="page, POST a 20-line paste")
         if locality is not None:
             User.objects.filter(pk=user.pk).update(payment_locality=locality)
-            timings = []
-            for _ in range(ROUNDS):
-                with CaptureQueriesContext(connection) as captured:
-                    started = time.perf_counter()
-                    response = client.post("/claim-check/", body)
-                    timings.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 302, response.status_code
-            print(
-                f"{'page, POST, priced in ' + LOCALITY:<34} median "
-                f"{statistics.median(timings):6.2f} ms   p95 {_p95(timings):6.2f} ms   "
-                f"{len(captured):2d} queries"
-            )
+            _time_posts(client, body, label="page, POST, priced in " + LOCALITY)
         saved = ClaimCheck.objects.filter(user=user).first()
         timings = []
         for _ in range(ROUNDS):
